@@ -1,0 +1,181 @@
+package org.versatune.pipeline.io;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.versatune.pipeline.config.Settings;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The output folder of one stage, written atomically: everything goes to a hidden temporary sibling
+ * ({@code .<name>.tmp}), then stats JSON, the resolved config and last the completion marker are written
+ * there, and the folder is renamed into place. A reader therefore sees a complete output or none.
+ * A completed output is skipped unless overwrite is asked for; any other existing output is refused.
+ */
+public final class StageOutput {
+    public static final String MARKER = "_VERSATUNE_SUCCESS";
+    public static final String STATS = "stats.json";
+    public static final String CONFIG = "config.json";
+    private static final Logger LOG = LoggerFactory.getLogger(StageOutput.class);
+
+    private final Configuration conf;
+    private final Path target;
+    private final Path tmp;
+    private final String stage;
+    private final boolean overwrite;
+    private final boolean complete;
+
+    private StageOutput(Configuration conf, Path target, String stage, boolean overwrite, boolean complete) {
+        this.conf = conf;
+        this.target = target;
+        this.tmp = new Path(target.getParent(), "." + target.getName() + ".tmp");
+        this.stage = stage;
+        this.overwrite = overwrite;
+        this.complete = complete;
+    }
+
+    /**
+     * Opens {@code dir} for {@code stage}. Throws {@link OutputExistsException} when the folder exists and is
+     * not a completed output of this stage, unless {@code overwrite}.
+     */
+    public static StageOutput open(Configuration conf, String dir, String stage, boolean overwrite) {
+        try {
+            Path target = new Path(dir);
+            FileSystem fs = target.getFileSystem(conf);
+            target = fs.makeQualified(target);
+            if (target.getParent() == null) {
+                throw new IllegalArgumentException("output cannot be a file system root: " + dir);
+            }
+            boolean complete = false;
+            if (fs.exists(target) && !overwrite) {
+                Path marker = new Path(target, MARKER);
+                if (fs.exists(marker) && stage.equals(readMarker(fs, marker))) {
+                    complete = true;
+                } else if (fs.isFile(target) || fs.listStatus(target).length > 0) {
+                    throw new OutputExistsException("output '" + dir + "' already exists and is not a completed "
+                            + stage + " output; refusing to overwrite it (pass --overwrite to replace it)");
+                }
+            }
+            StageOutput out = new StageOutput(conf, target, stage, overwrite, complete);
+            if (!complete) {
+                out.prepare(fs);
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open output '" + dir + "': " + e.getMessage(), e);
+        }
+    }
+
+    private static String readMarker(FileSystem fs, Path marker) throws IOException {
+        try (var in = fs.open(marker)) {
+            String text = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            int nl = text.indexOf('\n');
+            return (nl < 0 ? text : text.substring(0, nl)).trim();
+        }
+    }
+
+    private void prepare(FileSystem fs) throws IOException {
+        if (fs.exists(tmp)) {
+            LOG.info("removing leftover temporary output {} from an interrupted run", tmp);
+            fs.delete(tmp, true);
+        }
+        Path parent = target.getParent();
+        if (!fs.exists(parent) && !fs.mkdirs(parent)) {
+            throw new IOException("cannot create " + parent);
+        }
+        if (!fs.mkdirs(tmp)) {
+            throw new IOException("cannot create " + tmp + " (is the output location writable?)");
+        }
+    }
+
+    /** True when the output already holds a completed run of this stage (the caller skips the work). */
+    public boolean alreadyComplete() {
+        return complete;
+    }
+
+    public String target() {
+        return target.toString();
+    }
+
+    /** Where to write a child of the output before commit. */
+    public String path(String child) {
+        return new Path(tmp, child).toString();
+    }
+
+    /** The final location of a child once committed. */
+    public String finalPath(String child) {
+        return new Path(target, child).toString();
+    }
+
+    /** Stats of the completed output (when {@link #alreadyComplete()}). */
+    public Map<String, Object> completedStats() {
+        return Json.readMap(conf, finalPath(STATS));
+    }
+
+    /** Writes stats and config, then the marker, then renames the folder into place. */
+    public void commit(Map<String, Object> stats, Settings settings) {
+        if (complete) {
+            throw new IllegalStateException("output " + target + " is already complete");
+        }
+        try {
+            FileSystem fs = target.getFileSystem(conf);
+            Map<String, Object> withStage = new LinkedHashMap<>();
+            withStage.put("stage", stage);
+            withStage.putAll(stats);
+            Json.write(conf, path(STATS), withStage);
+            if (settings != null) {
+                Json.writeText(conf, path(CONFIG), settings.renderJson());
+            }
+            Json.writeText(conf, path(MARKER), stage + "\n");
+            Path old = new Path(target.getParent(), "." + target.getName() + ".old");
+            if (fs.exists(target)) {
+                if (!overwrite) {
+                    throw new OutputExistsException("output '" + target + "' appeared while the stage ran; not replacing it");
+                }
+                fs.delete(old, true);
+                if (!fs.rename(target, old)) {
+                    throw new IOException("cannot move the previous output aside: " + target);
+                }
+            }
+            if (!fs.rename(tmp, target)) {
+                throw new IOException("cannot rename " + tmp + " to " + target);
+            }
+            fs.delete(old, true);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot commit output '" + target + "': " + e.getMessage(), e);
+        }
+    }
+
+    /** Removes the temporary folder after a failure (best effort). */
+    public void abort() {
+        try {
+            FileSystem fs = tmp.getFileSystem(conf);
+            fs.delete(tmp, true);
+        } catch (IOException e) {
+            LOG.warn("could not remove temporary output {}: {}", tmp, e.getMessage());
+        }
+    }
+
+    /** True when {@code dir} holds a completed output of {@code stage}. */
+    public static boolean isComplete(Configuration conf, String dir, String stage) {
+        try {
+            Path marker = new Path(dir, MARKER);
+            FileSystem fs = marker.getFileSystem(conf);
+            return fs.exists(marker) && stage.equals(readMarker(fs, marker));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    public static final class OutputExistsException extends IllegalStateException {
+        public OutputExistsException(String message) {
+            super(message);
+        }
+    }
+}
