@@ -1,0 +1,97 @@
+package org.versatune.jobs;
+
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.versatune.pipeline.testing.Samples;
+import org.versatune.pipeline.testing.SparkExtension;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+@ExtendWith(SparkExtension.class)
+class MainTest {
+    record Result(int code, String out, String err) {
+    }
+
+    static Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void helpListsEveryStage() {
+        Result r = run("--help");
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).contains("ingest", "classifier", "classify", "demo");
+    }
+
+    @Test
+    void usageErrorsExitWithTwo() {
+        Result r = run("ingest", "--output", "x");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("Missing required option: '--input");
+        assertThat(run("no-such-command").code()).isEqualTo(2);
+    }
+
+    @Test
+    void configTypoFailsNamingTheNearestKey(SparkSession spark, @TempDir Path dir) {
+        Result r = run("ingest", "--input", Samples.sft("law"), "--output", dir.resolve("o").toString(),
+                "--set", "ingest.max-record-byte=10");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("unknown config key 'versatune.ingest.max-record-byte'")
+                .contains("did you mean 'versatune.ingest.max-record-bytes'");
+    }
+
+    @Test
+    void ingestThenClassifyEndToEnd(SparkSession spark, @TempDir Path dir) throws Exception {
+        String ingest = dir.resolve("ingest").toString();
+        Result r = run("ingest", "--input", Samples.sft(), "--output", ingest);
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("ingest: read 1920 records: accepted 1920, rejected 0");
+
+        String clf = dir.resolve("clf").toString();
+        r = run("classifier", "train", "--input", ingest + "/records", "--output", clf,
+                "--set", "classifier.num-features=65536", "--set", "classifier.max-iter=30");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("validation accuracy");
+
+        r = run("classifier", "evaluate", "--model", clf, "--input", Samples.sft("medicine"),
+                "--output", dir.resolve("eval.json").toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(Files.readString(dir.resolve("eval.json"))).contains("\"macro_f1\"", "\"per_domain\"", "\"confusion\"");
+        // the report file is never overwritten silently
+        r = run("classifier", "evaluate", "--model", clf, "--input", Samples.sft("medicine"),
+                "--output", dir.resolve("eval.json").toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("already exists").contains("--overwrite");
+
+        String out = dir.resolve("classified").toString();
+        r = run("classify", "--model", clf, "--input", Samples.pretrain(), "--output", out);
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("classify: 283 records");
+        assertThat(Files.exists(dir.resolve("classified/_VERSATUNE_SUCCESS"))).isTrue();
+        // a second run skips the completed output
+        r = run("classify", "--model", clf, "--input", Samples.pretrain(), "--output", out);
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).contains("skipped");
+    }
+
+    @Test
+    void aModelFolderThatIsNotAClassifierIsAClearError(@TempDir Path dir) throws Exception {
+        Files.createDirectories(dir.resolve("notamodel"));
+        Files.writeString(dir.resolve("notamodel/readme.txt"), "hello");
+        Result r = run("classify", "--model", dir.resolve("notamodel").toString(), "--input", Samples.sft("law"),
+                "--output", dir.resolve("o").toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("is not a domain classifier");
+        assertThat(Files.exists(dir.resolve("o"))).isFalse();
+    }
+}
