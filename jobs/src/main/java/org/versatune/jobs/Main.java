@@ -5,6 +5,7 @@ import org.versatune.jobs.commands.ClassifierCommand;
 import org.versatune.jobs.commands.ClassifyCommand;
 import org.versatune.jobs.commands.DemoCommand;
 import org.versatune.jobs.commands.IngestCommand;
+import org.versatune.jobs.commands.PretrainCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -17,7 +18,7 @@ import java.io.StringWriter;
  */
 @Command(name = "versatune", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Domain-aware SFT data composition and staged training on Spark (VersaTune).",
-        subcommands = {IngestCommand.class, ClassifierCommand.class, ClassifyCommand.class, DemoCommand.class})
+        subcommands = {IngestCommand.class, ClassifierCommand.class, ClassifyCommand.class, PretrainCommand.class, DemoCommand.class})
 public final class Main {
     private Main() {
     }
@@ -76,7 +77,11 @@ public final class Main {
         }
         int plan = m.indexOf(";\n");
         String s = plan > 0 ? m.substring(0, plan) : m;
-        return s.length() > 2000 ? s.substring(0, 2000) + " ... (run with -Dversatune.trace=true for the rest)" : s;
+        String[] lines = s.split("\n", -1);
+        if (lines.length > 4) {
+            s = String.join("\n", java.util.Arrays.copyOf(lines, 4)) + "\n  ...";
+        }
+        return s.length() > 1500 ? s.substring(0, 1500) + " ... (run with -Dversatune.trace=true for the rest)" : s;
     }
 
     static boolean underSparkSubmit() {

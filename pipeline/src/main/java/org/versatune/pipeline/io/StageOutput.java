@@ -103,6 +103,11 @@ public final class StageOutput {
         return target.toString();
     }
 
+    /** The temporary folder itself (files written here appear in the output at commit). */
+    public String tmpDir() {
+        return tmp.toString();
+    }
+
     /** Where to write a child of the output before commit. */
     public String path(String child) {
         return new Path(tmp, child).toString();

@@ -26,7 +26,17 @@ public final class Sessions {
         }
         b.config("spark.sql.shuffle.partitions", String.valueOf(sparkConf.getInt("shuffle-partitions")));
         applyCommon(b);
-        return b.getOrCreate();
+        return withoutChecksumFiles(b.getOrCreate());
+    }
+
+    /** Local outputs without Hadoop's .crc side files (they clutter run folders and add nothing on a local disk). */
+    static SparkSession withoutChecksumFiles(SparkSession spark) {
+        try {
+            org.apache.hadoop.fs.FileSystem.getLocal(spark.sparkContext().hadoopConfiguration()).setWriteChecksum(false);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return spark;
     }
 
     /** Settings every VersaTune session needs, whoever creates it. */
@@ -45,6 +55,6 @@ public final class Sessions {
                 .config("spark.ui.enabled", "false")
                 .config("spark.sql.shuffle.partitions", "4");
         applyCommon(b);
-        return b.getOrCreate();
+        return withoutChecksumFiles(b.getOrCreate());
     }
 }

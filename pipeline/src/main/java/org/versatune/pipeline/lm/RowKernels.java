@@ -1,0 +1,225 @@
+package org.versatune.pipeline.lm;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.util.stream.IntStream;
+
+/**
+ * Fused per-row kernels (LayerNorm forward and backward) in plain Java. Each ND4J elementwise op is one full
+ * pass over memory and LayerNorm takes about ten of them; here each row is read once into L1-sized scratch,
+ * processed, and written once. Rows are split across {@link #threads()} threads. Arrays must be contiguous
+ * row-major, float or double (the double path serves the gradient checks).
+ */
+final class RowKernels {
+    private static final int THREADS = threadCount();
+
+    private RowKernels() {
+    }
+
+    static int threads() {
+        return THREADS;
+    }
+
+    private static int threadCount() {
+        String omp = System.getenv("OMP_NUM_THREADS");
+        try {
+            return Math.max(1, omp == null ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(omp.trim()));
+        } catch (NumberFormatException e) {
+            return Runtime.getRuntime().availableProcessors();
+        }
+    }
+
+    /** Row access to a contiguous [rows, d] array as doubles. */
+    private static final class Rows {
+        final FloatBuffer f;
+        final DoubleBuffer dbl;
+        final int off;
+        final int d;
+
+        Rows(INDArray a) {
+            if (a.ordering() != 'c' || a.elementWiseStride() != 1) {
+                throw new IllegalArgumentException("kernel needs contiguous row-major arrays, got " + a.shapeInfoToString());
+            }
+            off = (int) a.offset();
+            d = (int) a.size(1);
+            if (a.dataType() == DataType.FLOAT) {
+                f = a.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+                dbl = null;
+            } else if (a.dataType() == DataType.DOUBLE) {
+                dbl = a.data().asNio().order(ByteOrder.nativeOrder()).asDoubleBuffer();
+                f = null;
+            } else {
+                throw new IllegalArgumentException("kernel needs float or double arrays, got " + a.dataType());
+            }
+        }
+
+        void get(int r, double[] dst, float[] tmp) {
+            int at = off + r * d;
+            if (f != null) {
+                f.get(at, tmp, 0, d);
+                for (int j = 0; j < d; j++) {
+                    dst[j] = tmp[j];
+                }
+            } else {
+                dbl.get(at, dst, 0, d);
+            }
+        }
+
+        void put(int r, double[] src, float[] tmp) {
+            int at = off + r * d;
+            if (f != null) {
+                for (int j = 0; j < d; j++) {
+                    tmp[j] = (float) src[j];
+                }
+                f.put(at, tmp, 0, d);
+            } else {
+                dbl.put(at, src, 0, d);
+            }
+        }
+
+        double getScalar(int r) {
+            return f != null ? f.get(off + r) : dbl.get(off + r);
+        }
+
+        void putScalar(int r, double v) {
+            if (f != null) {
+                f.put(off + r, (float) v);
+            } else {
+                dbl.put(off + r, v);
+            }
+        }
+    }
+
+    interface RowRange {
+        void run(int part, int from, int to);
+    }
+
+    private static int parts(int rows) {
+        return Math.min(THREADS, Math.max(1, rows / 64));
+    }
+
+    private static void parallelRows(int rows, RowRange body) {
+        int parts = parts(rows);
+        if (parts == 1) {
+            body.run(0, 0, rows);
+            return;
+        }
+        IntStream.range(0, parts).parallel().forEach(p ->
+                body.run(p, (int) ((long) rows * p / parts), (int) ((long) rows * (p + 1) / parts)));
+    }
+
+    /** xhat = (x - mean) / sqrt(var + eps), out = xhat * gain + bias, rstd = 1 / sqrt(var + eps); per row. */
+    static void layerNorm(INDArray x, INDArray gain, INDArray bias, INDArray xhat, INDArray rstd, INDArray out, double eps) {
+        Rows in = new Rows(x);
+        Rows xh = new Rows(xhat);
+        Rows o = new Rows(out);
+        Rows rs = new Rows(rstd.reshape(rstd.length(), 1));
+        int rows = (int) x.size(0);
+        int d = in.d;
+        double[] g = gain.toDoubleVector();
+        double[] b = bias.toDoubleVector();
+        parallelRows(rows, (part, from, to) -> {
+            double[] row = new double[d];
+            double[] hat = new double[d];
+            double[] res = new double[d];
+            float[] tmp = new float[d];
+            for (int r = from; r < to; r++) {
+                in.get(r, row, tmp);
+                double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                int j = 0;
+                for (; j + 3 < d; j += 4) {
+                    s0 += row[j];
+                    s1 += row[j + 1];
+                    s2 += row[j + 2];
+                    s3 += row[j + 3];
+                }
+                for (; j < d; j++) {
+                    s0 += row[j];
+                }
+                double mean = (s0 + s1 + s2 + s3) / d;
+                double v0 = 0, v1 = 0, v2 = 0, v3 = 0;
+                j = 0;
+                for (; j + 3 < d; j += 4) {
+                    double c0 = row[j] - mean, c1 = row[j + 1] - mean, c2 = row[j + 2] - mean, c3 = row[j + 3] - mean;
+                    v0 += c0 * c0;
+                    v1 += c1 * c1;
+                    v2 += c2 * c2;
+                    v3 += c3 * c3;
+                }
+                for (; j < d; j++) {
+                    double c = row[j] - mean;
+                    v0 += c * c;
+                }
+                double inv = 1.0 / Math.sqrt((v0 + v1 + v2 + v3) / d + eps);
+                for (j = 0; j < d; j++) {
+                    double h = (row[j] - mean) * inv;
+                    hat[j] = h;
+                    res[j] = h * g[j] + b[j];
+                }
+                xh.put(r, hat, tmp);
+                o.put(r, res, tmp);
+                rs.putScalar(r, inv);
+            }
+        });
+    }
+
+    /** dxAcc += LayerNorm backward of dOut; gGain += sum_rows(dOut * xhat); gBias += sum_rows(dOut). */
+    static void layerNormBackward(INDArray dOut, INDArray xhat, INDArray rstd, INDArray gain,
+                                  INDArray gGain, INDArray gBias, INDArray dxAcc) {
+        Rows dy = new Rows(dOut);
+        Rows xh = new Rows(xhat);
+        Rows acc = new Rows(dxAcc);
+        Rows rs = new Rows(rstd.reshape(rstd.length(), 1));
+        int rows = (int) dOut.size(0);
+        int d = dy.d;
+        double[] g = gain.toDoubleVector();
+        int parts = parts(rows);
+        double[][] dg = new double[parts][d];
+        double[][] db = new double[parts][d];
+        parallelRows(rows, (part, from, to) -> {
+            double[] dyr = new double[d];
+            double[] x = new double[d];
+            double[] a = new double[d];
+            float[] tmp = new float[d];
+            double[] dgp = dg[part];
+            double[] dbp = db[part];
+            for (int r = from; r < to; r++) {
+                dy.get(r, dyr, tmp);
+                xh.get(r, x, tmp);
+                acc.get(r, a, tmp);
+                double m1 = 0;
+                double m2 = 0;
+                for (int j = 0; j < d; j++) {
+                    double v = dyr[j];
+                    dgp[j] += v * x[j];
+                    dbp[j] += v;
+                    double dxh = v * g[j];
+                    m1 += dxh;
+                    m2 += dxh * x[j];
+                }
+                m1 /= d;
+                m2 /= d;
+                double inv = rs.getScalar(r);
+                for (int j = 0; j < d; j++) {
+                    a[j] += inv * (dyr[j] * g[j] - m1 - x[j] * m2);
+                }
+                acc.put(r, a, tmp);
+            }
+        });
+        double[] sg = new double[d];
+        double[] sb = new double[d];
+        for (int p = 0; p < parts; p++) {
+            for (int j = 0; j < d; j++) {
+                sg[j] += dg[p][j];
+                sb[j] += db[p][j];
+            }
+        }
+        gGain.addi(Nd4j.createFromArray(sg).reshape(gGain.shape()).castTo(gGain.dataType()));
+        gBias.addi(Nd4j.createFromArray(sb).reshape(gBias.shape()).castTo(gBias.dataType()));
+    }
+}

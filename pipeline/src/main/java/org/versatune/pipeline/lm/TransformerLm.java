@@ -1,0 +1,540 @@
+package org.versatune.pipeline.lm;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp;
+import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastSubOp;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
+import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinearDerivative;
+import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.GELU;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.GELUDerivative;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+import java.util.Random;
+
+import static org.nd4j.linalg.indexing.NDArrayIndex.all;
+import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
+import static org.nd4j.linalg.indexing.NDArrayIndex.point;
+
+/**
+ * Causal transformer language model on ND4J with a hand-written backward pass. Parameters and gradients are
+ * each one flat vector (so data-parallel averaging, Adam and checkpoints work on a single array); activations
+ * live in buffers allocated once per batch shape. Every matrix product goes through {@code Nd4j.gemm} (BLAS)
+ * or batched {@code Nd4j.matmul} on strided views, so no head-splitting copies are made. Column sums are GEMMs
+ * against a ones vector, which is much faster in ND4J than {@code sum(0)}.
+ *
+ * <p>Block: x += attn(LN1(x))·Wo; x += act(LN2(x)·W1)·W2 with act GELU or ReLU (ND4J ops). Linear layers
+ * have no biases (as in PaLM/LLaMA), and the residual additions are folded into the GEMMs (beta = 1).
+ */
+public final class TransformerLm {
+    static final double LN_EPS = 1e-5;
+
+    private final LmConfig cfg;
+    private final boolean relu;
+    private final DataType dtype;
+    private final INDArray params;
+    private final Weights w;
+    private INDArray grads;   // allocated on the first training step: scoring and generation never need it
+    private Weights g;
+    private Activations act;
+
+    public TransformerLm(LmConfig cfg, DataType dtype, INDArray params) {
+        if (params.length() != cfg.numParams()) {
+            throw new IllegalArgumentException("expected " + cfg.numParams() + " parameters for " + cfg + ", got " + params.length());
+        }
+        this.cfg = cfg;
+        this.relu = LmConfig.RELU.equals(cfg.activation());
+        this.dtype = dtype;
+        this.params = params.dataType() == dtype && params.rank() == 1 ? params : params.reshape(params.length()).castTo(dtype);
+        this.w = new Weights(this.params, cfg);
+    }
+
+    /** A freshly initialised model: N(0, 0.02) matrices and embeddings, output projections scaled by 1/sqrt(2L). */
+    public static TransformerLm initialise(LmConfig cfg, long seed, DataType dtype) {
+        INDArray p = Nd4j.zeros(dtype, cfg.numParams());
+        TransformerLm m = new TransformerLm(cfg, dtype, p);
+        Random rnd = new Random(seed);
+        fill(m.w.tokEmb, rnd, 0.02);
+        fill(m.w.posEmb, rnd, 0.01);
+        double outScale = 0.02 / Math.sqrt(2.0 * cfg.layers());
+        for (Weights.Block b : m.w.blocks) {
+            b.ln1G.assign(1);
+            b.ln2G.assign(1);
+            fill(b.wqkv, rnd, 0.02);
+            fill(b.wo, rnd, outScale);
+            fill(b.w1, rnd, 0.02);
+            fill(b.w2, rnd, outScale);
+        }
+        m.w.lnfG.assign(1);
+        return m;
+    }
+
+    private static void fill(INDArray a, Random rnd, double std) {
+        double[] v = new double[(int) a.length()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = rnd.nextGaussian() * std;
+        }
+        a.assign(Nd4j.createFromArray(v).reshape(a.shape()).castTo(a.dataType()));
+    }
+
+    public LmConfig config() {
+        return cfg;
+    }
+
+    public DataType dtype() {
+        return dtype;
+    }
+
+    /** The flat parameter vector (a live view: changes affect the model). */
+    public INDArray params() {
+        return params;
+    }
+
+    /** The flat gradient vector filled by {@link #trainStep}. */
+    public INDArray grads() {
+        if (grads == null) {
+            grads = Nd4j.zeros(dtype, cfg.numParams());
+            g = new Weights(grads, cfg);
+        }
+        return grads;
+    }
+
+    // ------------------------------------------------------------------------------------------------ buffers
+
+    /**
+     * Flat buffers that grow to the largest batch seen; each batch shape gets views into them, so batches of
+     * varying length (SFT) reuse one allocation instead of one per shape.
+     */
+    private final class Arena {
+        private final java.util.Map<String, INDArray> flat = new java.util.HashMap<>();
+
+        INDArray view(String name, long... shape) {
+            long n = 1;
+            for (long s : shape) {
+                n *= s;
+            }
+            INDArray f = flat.get(name);
+            if (f == null || f.length() < n) {
+                f = Nd4j.zeros(dtype, n);
+                flat.put(name, f);
+            }
+            return f.get(interval(0, n)).reshape('c', shape);
+        }
+    }
+
+    private final Arena arena = new Arena();
+    private final java.util.Map<Integer, INDArray> causalMasks = new java.util.HashMap<>();
+
+    private final class Activations {
+        final int b, t, n, d, h, heads, dh;
+        final INDArray[] xhat1, rstd1, h1, qkv, prob, att, xhat2, rstd2, h2, u, gact;
+        final INDArray x, xhatf, rstdf, hf, logits;
+        final INDArray dRes, dTmp, dH, scratchH, dqkv, dP, scratchTT, mask, onesB;
+        final boolean training;
+
+        Activations(int b, int t, boolean training) {
+            this.b = b;
+            this.t = t;
+            this.training = training;
+            n = b * t;
+            d = cfg.dModel();
+            h = cfg.hidden();
+            heads = cfg.heads();
+            dh = cfg.headDim();
+            int slots = training ? cfg.layers() : 1;
+            String p = training ? "t" : "s";
+            xhat1 = new INDArray[slots];
+            rstd1 = new INDArray[slots];
+            h1 = new INDArray[slots];
+            qkv = new INDArray[slots];
+            prob = new INDArray[slots];
+            att = new INDArray[slots];
+            xhat2 = new INDArray[slots];
+            rstd2 = new INDArray[slots];
+            h2 = new INDArray[slots];
+            u = new INDArray[slots];
+            gact = new INDArray[slots];
+            for (int l = 0; l < slots; l++) {
+                xhat1[l] = arena.view(p + "xhat1." + l, n, d);
+                rstd1[l] = arena.view(p + "rstd1." + l, n, 1);
+                h1[l] = arena.view(p + "h1." + l, n, d);
+                qkv[l] = arena.view(p + "qkv." + l, n, 3L * d);
+                prob[l] = arena.view(p + "prob." + l, b, heads, t, t);
+                att[l] = arena.view(p + "att." + l, n, d);
+                xhat2[l] = arena.view(p + "xhat2." + l, n, d);
+                rstd2[l] = arena.view(p + "rstd2." + l, n, 1);
+                h2[l] = arena.view(p + "h2." + l, n, d);
+                u[l] = arena.view(p + "u." + l, n, h);
+                gact[l] = arena.view(p + "gact." + l, n, h);
+            }
+            x = arena.view(p + "x", n, d);
+            xhatf = arena.view(p + "xhatf", n, d);
+            rstdf = arena.view(p + "rstdf", n, 1);
+            hf = arena.view(p + "hf", n, d);
+            logits = arena.view(p + "logits", n, cfg.vocabSize());
+            if (training) {
+                dRes = arena.view("dRes", n, d);
+                dTmp = arena.view("dTmp", n, d);
+                dH = arena.view("dH", n, h);
+                scratchH = arena.view("scratchH", n, h);
+                dqkv = arena.view("dqkv", n, 3L * d);
+                dP = arena.view("dP", b, heads, t, t);
+                scratchTT = arena.view("scratchTT", b, heads, t, t);
+            } else {
+                dRes = dTmp = dH = scratchH = dqkv = dP = scratchTT = null;
+            }
+            mask = causalMasks.computeIfAbsent(t, k -> {
+                // -1e9 above the diagonal; broadcast over batch and heads when added
+                INDArray m = Nd4j.zeros(dtype, k, k);
+                for (int i = 0; i + 1 < k; i++) {
+                    m.get(point(i), interval(i + 1, k)).assign(-1e9);
+                }
+                return m;
+            });
+            onesB = arena.view("onesB", b).assign(1).reshape(1, b);
+        }
+    }
+
+    private Activations activations(int b, int t, boolean training) {
+        if (t > cfg.context()) {
+            throw new IllegalArgumentException("sequence length " + t + " exceeds the model context " + cfg.context());
+        }
+        if (act == null || act.b != b || act.t != t || act.training != training) {
+            act = new Activations(b, t, training);
+        }
+        return act;
+    }
+
+    /** Drops the activation buffers (e.g. before a long idle period); they are reallocated on demand. */
+    public void releaseBuffers() {
+        act = null;
+        arena.flat.clear();
+    }
+
+    // ------------------------------------------------------------------------------------------------ maths
+
+    /** C = op(A)·op(B) (beta = 0) or C += op(A)·op(B) (beta = 1), on BLAS. */
+    private static void mm(INDArray a, boolean ta, INDArray b, boolean tb, INDArray c, double beta) {
+        Nd4j.gemm(a, b, c, ta, tb, 1.0, beta);
+    }
+
+    private static void layerNorm(INDArray x, INDArray gain, INDArray bias, INDArray xhat, INDArray rstd, INDArray out) {
+        RowKernels.layerNorm(x, gain, bias, xhat, rstd, out, LN_EPS);
+    }
+
+    /** dxAcc += d(LN)/dx · dOut; accumulates gain/bias gradients. */
+    private static void layerNormBackward(INDArray dOut, INDArray xhat, INDArray rstd, INDArray gain,
+                                          INDArray gGain, INDArray gBias, INDArray dxAcc) {
+        RowKernels.layerNormBackward(dOut, xhat, rstd, gain, gGain, gBias, dxAcc);
+    }
+
+    private void activation(INDArray u, INDArray out) {
+        if (relu) {
+            Nd4j.exec(new RectifiedLinear(u, out));
+        } else {
+            Nd4j.exec(new GELU(u, out));
+        }
+    }
+
+    /** dH <- dH * act'(u) (scratch may be overwritten). */
+    private void activationBackward(INDArray u, INDArray dH, INDArray scratch) {
+        if (relu) {
+            Nd4j.exec(new RectifiedLinearDerivative(u, dH, dH));
+        } else {
+            Nd4j.exec(new GELUDerivative(u, scratch));
+            dH.muli(scratch);
+        }
+    }
+
+    /** Softmax along the last dimension of a contiguous [rows, k] array, in place (the rank-2 op is the fast one). */
+    private static void softmaxRows(INDArray m) {
+        Nd4j.exec(new SoftMax(m, m, 1));
+    }
+
+    private INDArray[] heads(INDArray qkv, int b, int t) {
+        INDArray v5 = qkv.reshape('c', b, t, 3, cfg.heads(), cfg.headDim());
+        INDArray[] out = new INDArray[3];
+        for (int i = 0; i < 3; i++) {
+            out[i] = v5.get(all(), all(), point(i), all(), all()).permute(0, 2, 1, 3);   // [B, H, T, dh] view
+        }
+        return out;
+    }
+
+    private INDArray headsView(INDArray m, int b, int t) {
+        return m.reshape('c', b, t, cfg.heads(), cfg.headDim()).permute(0, 2, 1, 3);
+    }
+
+    private void embed(Activations a, int[] tokens) {
+        Nd4j.pullRows(w.tokEmb, a.x, 1, tokens);
+        INDArray pos = w.posEmb.get(interval(0, a.t), all()).reshape(1, (long) a.t * a.d);
+        a.x.reshape(a.b, (long) a.t * a.d).addiRowVector(pos);
+    }
+
+    private void forward(Activations a, int[] tokens) {
+        StepProfile.start();
+        embed(a, tokens);
+        StepProfile.mark("embed");
+        double scale = 1.0 / Math.sqrt(cfg.headDim());
+        for (int l = 0; l < cfg.layers(); l++) {
+            int s = a.training ? l : 0;
+            Weights.Block p = w.blocks[l];
+            layerNorm(a.x, p.ln1G, p.ln1B, a.xhat1[s], a.rstd1[s], a.h1[s]);
+            StepProfile.mark("fwd.layernorm");
+            mm(a.h1[s], false, p.wqkv, false, a.qkv[s], 0);
+            StepProfile.mark("fwd.gemm");
+            INDArray[] qkv = heads(a.qkv[s], a.b, a.t);
+            INDArray prob = a.prob[s];
+            Nd4j.matmul(qkv[0], qkv[1], prob, false, true, false);
+            StepProfile.mark("fwd.attn-matmul");
+            prob.muli(scale);
+            Nd4j.exec(new BroadcastAddOp(prob, a.mask, prob, 2, 3));
+            softmaxRows(prob.reshape('c', (long) a.b * a.heads * a.t, a.t));
+            StepProfile.mark("fwd.attn-softmax");
+            Nd4j.matmul(prob, qkv[2], headsView(a.att[s], a.b, a.t), false, false, false);
+            StepProfile.mark("fwd.attn-matmul");
+            mm(a.att[s], false, p.wo, false, a.x, 1);
+            StepProfile.mark("fwd.gemm");
+
+            layerNorm(a.x, p.ln2G, p.ln2B, a.xhat2[s], a.rstd2[s], a.h2[s]);
+            StepProfile.mark("fwd.layernorm");
+            mm(a.h2[s], false, p.w1, false, a.u[s], 0);
+            StepProfile.mark("fwd.gemm");
+            activation(a.u[s], a.gact[s]);
+            StepProfile.mark("fwd.gelu");
+            mm(a.gact[s], false, p.w2, false, a.x, 1);
+            StepProfile.mark("fwd.gemm");
+        }
+        layerNorm(a.x, w.lnfG, w.lnfB, a.xhatf, a.rstdf, a.hf);
+        StepProfile.mark("fwd.layernorm");
+        mm(a.hf, false, w.tokEmb, true, a.logits, 0);
+        StepProfile.mark("fwd.head-gemm");
+        softmaxRows(a.logits);      // probabilities: the loss reads log p of the targets, the gradient is p - onehot
+        StepProfile.mark("fwd.head-softmax");
+    }
+
+    /** Smallest probability the loss takes the log of (float softmax can underflow to 0). */
+    static final double MIN_PROB = 1e-30;
+
+    /** Sum of -log p(target) over masked positions, per row. Reads the probabilities left in the logits buffer. */
+    private double[] rowNll(Activations a, Batch batch, double[] perRow) {
+        for (int r = 0; r < a.b; r++) {
+            double s = 0;
+            for (int t = 0; t < a.t; t++) {
+                int i = r * a.t + t;
+                if (batch.mask()[i] != 0f) {
+                    s -= batch.mask()[i] * Math.log(Math.max(MIN_PROB, a.logits.getDouble(i, batch.targets()[i])));
+                }
+            }
+            perRow[r] = s;
+        }
+        return perRow;
+    }
+
+    /** Result of a training step: summed masked NLL and the masked token count. */
+    public record StepLoss(double nllSum, double tokens) {
+        public double mean() {
+            return tokens == 0 ? Double.NaN : nllSum / tokens;
+        }
+    }
+
+    /**
+     * Forward and backward on one batch: fills {@link #grads()} with the gradient of the mean masked NLL
+     * (previous contents are overwritten).
+     */
+    public StepLoss trainStep(Batch batch) {
+        Activations a = activations(batch.rows(), batch.length(), true);
+        forward(a, batch.tokens());
+        double[] rows = rowNll(a, batch, new double[a.b]);
+        StepProfile.mark("loss");
+        double nll = 0;
+        for (double v : rows) {
+            nll += v;
+        }
+        double count = batch.maskedTokens();
+        grads().assign(0);
+        StepProfile.mark("zero-grads");
+        if (count == 0) {
+            return new StepLoss(0, 0);
+        }
+        // dlogits = (softmax - onehot) * mask / count
+        INDArray dl = a.logits;
+        for (int i = 0; i < a.n; i++) {
+            if (batch.mask()[i] != 0f) {
+                int t = batch.targets()[i];
+                dl.putScalar(i, t, dl.getDouble(i, t) - 1.0);
+            }
+        }
+        double[] scale = new double[a.n];
+        for (int i = 0; i < a.n; i++) {
+            scale[i] = batch.mask()[i] / count;
+        }
+        dl.muliColumnVector(Nd4j.createFromArray(scale).reshape(a.n, 1).castTo(dtype));
+        StepProfile.mark("bwd.head-softmax");
+        mm(dl, true, a.hf, false, g.tokEmb, 1);           // output projection (tied)
+        mm(dl, false, w.tokEmb, false, a.dTmp, 0);         // d hf
+        StepProfile.mark("bwd.head-gemm");
+        a.dRes.assign(0);
+        layerNormBackward(a.dTmp, a.xhatf, a.rstdf, w.lnfG, g.lnfG, g.lnfB, a.dRes);
+        StepProfile.mark("bwd.layernorm");
+
+        double scaleAtt = 1.0 / Math.sqrt(cfg.headDim());
+        for (int l = cfg.layers() - 1; l >= 0; l--) {
+            Weights.Block p = w.blocks[l];
+            Weights.Block gp = g.blocks[l];
+            // MLP
+            mm(a.gact[l], true, a.dRes, false, gp.w2, 1);
+            mm(a.dRes, false, p.w2, true, a.dH, 0);
+            StepProfile.mark("bwd.gemm");
+            activationBackward(a.u[l], a.dH, a.scratchH);
+            StepProfile.mark("bwd.gelu");
+            mm(a.h2[l], true, a.dH, false, gp.w1, 1);
+            mm(a.dH, false, p.w1, true, a.dTmp, 0);
+            StepProfile.mark("bwd.gemm");
+            layerNormBackward(a.dTmp, a.xhat2[l], a.rstd2[l], p.ln2G, gp.ln2G, gp.ln2B, a.dRes);
+            StepProfile.mark("bwd.layernorm");
+            // attention
+            mm(a.att[l], true, a.dRes, false, gp.wo, 1);
+            mm(a.dRes, false, p.wo, true, a.dTmp, 0);
+            StepProfile.mark("bwd.gemm");
+            INDArray[] qkv = heads(a.qkv[l], a.b, a.t);
+            INDArray[] dqkv = heads(a.dqkv, a.b, a.t);
+            INDArray dO = headsView(a.dTmp, a.b, a.t);
+            INDArray prob = a.prob[l];
+            Nd4j.matmul(dO, qkv[2], a.dP, false, true, false);
+            Nd4j.matmul(prob, dO, dqkv[2], true, false, false);
+            StepProfile.mark("bwd.attn-matmul");
+            a.scratchTT.assign(a.dP).muli(prob);
+            INDArray rowSum = a.scratchTT.sum(3);
+            Nd4j.exec(new BroadcastSubOp(a.dP, rowSum, a.dP, 0, 1, 2));
+            a.dP.muli(prob).muli(scaleAtt);
+            StepProfile.mark("bwd.attn-softmax");
+            Nd4j.matmul(a.dP, qkv[1], dqkv[0], false, false, false);
+            Nd4j.matmul(a.dP, qkv[0], dqkv[1], true, false, false);
+            StepProfile.mark("bwd.attn-matmul");
+            mm(a.h1[l], true, a.dqkv, false, gp.wqkv, 1);
+            mm(a.dqkv, false, p.wqkv, true, a.dTmp, 0);
+            StepProfile.mark("bwd.gemm");
+            layerNormBackward(a.dTmp, a.xhat1[l], a.rstd1[l], p.ln1G, gp.ln1G, gp.ln1B, a.dRes);
+            StepProfile.mark("bwd.layernorm");
+        }
+        // embeddings: positions are shared across the batch; token rows are scattered
+        INDArray gPos = g.posEmb.get(interval(0, a.t), all()).reshape(1, (long) a.t * a.d);
+        Nd4j.gemm(a.onesB, a.dRes.reshape(a.b, (long) a.t * a.d), gPos, false, false, 1.0, 1.0);
+        scatterAddRows(a.dRes, batch.tokens(), g.tokEmb);
+        StepProfile.mark("bwd.embed");
+        return new StepLoss(nll, count);
+    }
+
+    private void scatterAddRows(INDArray rows, int[] index, INDArray target) {
+        int d = (int) rows.size(1);
+        double[] src = rows.data().asDouble();
+        double[] acc = new double[(int) target.length()];
+        boolean[] touched = new boolean[(int) target.size(0)];
+        for (int i = 0; i < index.length; i++) {
+            int base = index[i] * d;
+            touched[index[i]] = true;
+            for (int j = 0; j < d; j++) {
+                acc[base + j] += src[i * d + j];
+            }
+        }
+        target.addi(Nd4j.createFromArray(acc).reshape(target.shape()).castTo(dtype));
+    }
+
+    /** Per-row sum of masked NLL (forward only); counts go to {@code counts}. */
+    public double[] score(Batch batch, double[] counts) {
+        Activations a = activations(batch.rows(), batch.length(), false);
+        forward(a, batch.tokens());
+        for (int r = 0; r < a.b; r++) {
+            double c = 0;
+            for (int t = 0; t < a.t; t++) {
+                c += batch.mask()[r * a.t + t];
+            }
+            counts[r] = c;
+        }
+        return rowNll(a, batch, new double[a.b]);
+    }
+
+    // ------------------------------------------------------------------------------------------------ generation
+
+    /** Keys and values of every layer for G sequences, up to the model context. */
+    public final class KvCache {
+        final int rows;
+        final INDArray[] k;
+        final INDArray[] v;
+        final INDArray x;
+        final INDArray xhat;
+        final INDArray rstd;
+        final INDArray hBuf;
+        final INDArray qkv;
+        final INDArray att;
+        final INDArray u;
+        final INDArray s;
+        final INDArray logits;
+
+        KvCache(int rows) {
+            this.rows = rows;
+            int d = cfg.dModel();
+            k = new INDArray[cfg.layers()];
+            v = new INDArray[cfg.layers()];
+            for (int l = 0; l < cfg.layers(); l++) {
+                k[l] = Nd4j.zeros(dtype, rows, cfg.heads(), cfg.context(), cfg.headDim());
+                v[l] = Nd4j.zeros(dtype, rows, cfg.heads(), cfg.context(), cfg.headDim());
+            }
+            x = Nd4j.zeros(dtype, rows, d);
+            xhat = Nd4j.zeros(dtype, rows, d);
+            rstd = Nd4j.zeros(dtype, rows, 1);
+            hBuf = Nd4j.zeros(dtype, rows, d);
+            qkv = Nd4j.zeros(dtype, rows, 3 * d);
+            att = Nd4j.zeros(dtype, rows, d);
+            u = Nd4j.zeros(dtype, rows, cfg.hidden());
+            s = Nd4j.zeros(dtype, rows, cfg.hidden());
+            logits = Nd4j.zeros(dtype, rows, cfg.vocabSize());
+        }
+
+        public int rows() {
+            return rows;
+        }
+    }
+
+    public KvCache newCache(int rows) {
+        return new KvCache(rows);
+    }
+
+    /**
+     * Feeds one token per sequence at position {@code pos} (all sequences advance together) and returns the
+     * next-token logits [G, V] (unnormalised; a buffer reused by the next call).
+     */
+    public INDArray step(KvCache c, int[] tokens, int pos) {
+        if (pos >= cfg.context()) {
+            throw new IllegalArgumentException("position " + pos + " is beyond the model context " + cfg.context());
+        }
+        int rows = c.rows;
+        Nd4j.pullRows(w.tokEmb, c.x, 1, tokens);
+        c.x.addiRowVector(w.posEmb.getRow(pos));
+        double scale = 1.0 / Math.sqrt(cfg.headDim());
+        for (int l = 0; l < cfg.layers(); l++) {
+            Weights.Block p = w.blocks[l];
+            layerNorm(c.x, p.ln1G, p.ln1B, c.xhat, c.rstd, c.hBuf);
+            mm(c.hBuf, false, p.wqkv, false, c.qkv, 0);
+            INDArray q4 = c.qkv.reshape('c', rows, 3, cfg.heads(), cfg.headDim());
+            INDArray q = q4.get(all(), point(0), all(), all()).reshape(rows, cfg.heads(), 1, cfg.headDim());
+            c.k[l].get(all(), all(), point(pos), all()).assign(q4.get(all(), point(1), all(), all()));
+            c.v[l].get(all(), all(), point(pos), all()).assign(q4.get(all(), point(2), all(), all()));
+            INDArray keys = c.k[l].get(all(), all(), interval(0, pos + 1), all());
+            INDArray vals = c.v[l].get(all(), all(), interval(0, pos + 1), all());
+            INDArray scores = Nd4j.matmul(q, keys, null, false, true, false).muli(scale);
+            softmaxRows(scores.reshape('c', (long) rows * cfg.heads(), pos + 1));
+            Nd4j.matmul(scores, vals, c.att.reshape('c', rows, cfg.heads(), 1, cfg.headDim()), false, false, false);
+            mm(c.att, false, p.wo, false, c.x, 1);
+            layerNorm(c.x, p.ln2G, p.ln2B, c.xhat, c.rstd, c.hBuf);
+            mm(c.hBuf, false, p.w1, false, c.u, 0);
+            activation(c.u, c.s);
+            mm(c.s, false, p.w2, false, c.x, 1);
+        }
+        layerNorm(c.x, w.lnfG, w.lnfB, c.xhat, c.rstd, c.hBuf);
+        mm(c.hBuf, false, w.tokEmb, true, c.logits, 0);
+        return c.logits;
+    }
+}

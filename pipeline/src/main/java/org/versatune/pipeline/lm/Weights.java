@@ -1,0 +1,52 @@
+package org.versatune.pipeline.lm;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/** Named views into one flat parameter (or gradient) vector, in a fixed layout. */
+final class Weights {
+    final INDArray tokEmb;   // [V, d], also the output projection
+    final INDArray posEmb;   // [T, d]
+    final Block[] blocks;
+    final INDArray lnfG;     // [1, d]
+    final INDArray lnfB;
+
+    static final class Block {
+        INDArray ln1G, ln1B, wqkv, wo, ln2G, ln2B, w1, w2;
+    }
+
+    private long offset;
+    private final INDArray flat;
+
+    Weights(INDArray flat, LmConfig c) {
+        this.flat = flat;
+        int d = c.dModel();
+        int h = c.hidden();
+        tokEmb = take(c.vocabSize(), d);
+        posEmb = take(c.context(), d);
+        blocks = new Block[c.layers()];
+        for (int l = 0; l < c.layers(); l++) {
+            Block b = new Block();
+            b.ln1G = take(1, d);
+            b.ln1B = take(1, d);
+            b.wqkv = take(d, 3 * d);
+            b.wo = take(d, d);
+            b.ln2G = take(1, d);
+            b.ln2B = take(1, d);
+            b.w1 = take(d, h);
+            b.w2 = take(h, d);
+            blocks[l] = b;
+        }
+        lnfG = take(1, d);
+        lnfB = take(1, d);
+        if (offset != flat.length()) {
+            throw new IllegalStateException("layout covers " + offset + " of " + flat.length() + " parameters");
+        }
+    }
+
+    private INDArray take(long rows, long cols) {
+        INDArray v = flat.get(NDArrayIndex.interval(offset, offset + rows * cols)).reshape('c', rows, cols);
+        offset += rows * cols;
+        return v;
+    }
+}

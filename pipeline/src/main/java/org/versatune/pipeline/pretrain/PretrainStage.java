@@ -1,0 +1,333 @@
+package org.versatune.pipeline.pretrain;
+
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.versatune.pipeline.config.Settings;
+import org.versatune.pipeline.domain.Domains;
+import org.versatune.pipeline.eval.DomainEvaluator;
+import org.versatune.pipeline.ingest.Ingest;
+import org.versatune.pipeline.io.StageOutput;
+import org.versatune.pipeline.lm.BpeTokenizer;
+import org.versatune.pipeline.lm.LmCheckpoint;
+import org.versatune.pipeline.lm.LmConfig;
+import org.versatune.pipeline.lm.ModelPayload;
+import org.versatune.pipeline.lm.Optimizer;
+import org.versatune.pipeline.lm.SftFormat;
+import org.versatune.pipeline.lm.TransformerLm;
+import org.versatune.pipeline.mixture.Allocation;
+import org.versatune.pipeline.mixture.MixtureWeights;
+import org.versatune.pipeline.train.Checkpoints;
+import org.versatune.pipeline.train.DataParallelTrainer;
+import org.versatune.pipeline.util.Seeds;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.sum;
+
+/**
+ * Pretrains a base model on raw domain text drawn with an exact domain mixture of tokens, so that what the
+ * model "knows" is known. Documents become windows of up to context+1 tokens; each domain's windows are ranked
+ * by a seeded hash and taken until the domain's token share is reached (cycling through the domain again when
+ * it has too little text). A seeded share of documents is held out to report per-domain loss before and after.
+ */
+public final class PretrainStage {
+    public static final String STAGE = "pretrain";
+    private static final Logger LOG = LoggerFactory.getLogger(PretrainStage.class);
+
+    private PretrainStage() {
+    }
+
+    public static Map<String, Object> run(SparkSession spark, Settings settings, List<String> inputs, MixtureWeights mix,
+                                          long tokens, String output, boolean overwrite, boolean resume) {
+        var conf = spark.sparkContext().hadoopConfiguration();
+        StageOutput out = StageOutput.open(conf, output, STAGE, overwrite);
+        if (out.alreadyComplete()) {
+            LOG.info("pretrain output {} is already complete; skipping (use --overwrite to retrain)", output);
+            Map<String, Object> s = new LinkedHashMap<>(out.completedStats());
+            s.put("skipped", true);
+            return s;
+        }
+        long started = System.nanoTime();
+        Domains domains = settings.domains();
+        long seed = Seeds.derive(settings.seed(), STAGE);
+        var lm = settings.section("lm");
+        var train = lm.getConfig("train");
+        var pre = lm.getConfig("pretrain");
+        try (Checkpoints ckpts = new Checkpoints(conf, output)) {
+            LmCheckpoint previous = resume ? ckpts.latest() : null;
+            if (resume && previous == null) {
+                LOG.info("--resume: no checkpoint found for {}; starting from the beginning", output);
+            }
+            Ingest.Result in = Ingest.read(spark, settings, inputs, null);
+            Dataset<Row> docs = in.records().filter(col("kind").equalTo("text"))
+                    .select(col("id"), col("domain"), col("text"));
+            long unlabelled = docs.filter(col("domain").isNull()).count();
+            if (unlabelled > 0) {
+                throw new IllegalArgumentException(unlabelled + " input documents have no domain: name files after "
+                        + "their domain (law.txt.gz, ...) or pass one domain per run with ingest --domain");
+            }
+            double heldout = pre.getDouble("heldout-fraction");
+            docs = docs.withColumn("heldout", org.apache.spark.sql.functions.udf(
+                    (org.apache.spark.sql.api.java.UDF1<String, Boolean>) id -> Seeds.uniform(seed, "heldout:" + id) < heldout,
+                    DataTypes.BooleanType).apply(col("id"))).persist(StorageLevel.MEMORY_AND_DISK());
+
+            BpeTokenizer tok = previous != null ? previous.tokenizer()
+                    : trainTokenizer(docs.filter(col("heldout").equalTo(false)), domains, lm.getInt("tokenizer.vocab-size"),
+                    lm.getLong("tokenizer.train-chars"), seed);
+            LmConfig cfg = previous != null ? previous.config() : LmConfig.from(lm.getConfig("model"), tok.vocabSize());
+            Broadcast<BpeTokenizer> btok = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(tok);
+            Dataset<Row> windows = windows(spark, docs, btok, cfg.context(), seed).persist(StorageLevel.MEMORY_AND_DISK());
+
+            Selection sel = select(windows.filter(col("heldout").equalTo(false)), domains, mix, tokens, seed);
+            int partitions = Math.max(1, train.getInt("partitions"));
+            JavaRDD<SftFormat.Example> data = toExamples(sel.windows.repartition(partitions, col("rank"))
+                    .sortWithinPartitions("rank")).persist(StorageLevel.MEMORY_AND_DISK());
+            JavaRDD<DomainEvaluator.Item> held = heldOut(windows.filter(col("heldout")), pre.getLong("heldout-max-tokens"), seed);
+
+            DataParallelTrainer.Options opts = new DataParallelTrainer.Options(train.getInt("local-steps"),
+                    train.getInt("tokens-per-batch"), seed, STAGE, 0);
+            long steps = DataParallelTrainer.stepsPerEpoch(data, cfg, opts);
+            Optimizer.Schedule schedule = Optimizer.Schedule.from(train, steps);
+            TransformerLm init = TransformerLm.initialise(cfg, Seeds.derive(seed, "init"), DataType.FLOAT);
+            int evalBatch = train.getInt("eval-tokens-per-batch");
+            Map<String, Object> heldInit;
+            DataParallelTrainer.State start;
+            if (previous != null) {
+                start = new DataParallelTrainer.State(previous.params(), previous.optimizerState(), previous.step());
+                heldInit = castMap(previous.state().get("heldout_loss_initial"));
+                LOG.info("resuming {} at step {} of {}", output, previous.step(), steps);
+            } else {
+                start = new DataParallelTrainer.State(init.params(), Optimizer.fresh(schedule, init.params()).state(), 0);
+                heldInit = losses(DomainEvaluator.loss(spark, ModelPayload.of(cfg, tok, init.params()), held, evalBatch,
+                        "pretrain: held-out loss (initial)"));
+            }
+            Map<String, Object> heldInitFinal = heldInit;
+            long checkpointEvery = train.getLong("checkpoint-every");
+            long[] lastSaved = {start.step()};
+            DataParallelTrainer.State end = DataParallelTrainer.train(spark, data, cfg, start, schedule, steps, opts,
+                    (state, round) -> {
+                        ckpts.offer(() -> checkpoint(cfg, tok, state, heldInitFinal, steps));
+                        if (state.step() - lastSaved[0] >= checkpointEvery && state.step() < steps) {
+                            ckpts.save(checkpoint(cfg, tok, state, heldInitFinal, steps));
+                            lastSaved[0] = state.step();
+                        }
+                    });
+            Map<String, Object> heldFinal = losses(DomainEvaluator.loss(spark, ModelPayload.of(cfg, tok, end.params()), held,
+                    evalBatch, "pretrain: held-out loss (final)"));
+            LmCheckpoint result = checkpoint(cfg, tok, end, heldInit, steps);
+
+            Map<String, Object> stats = new LinkedHashMap<>();
+            stats.put("model", cfg.toJson());
+            stats.put("tokens_requested", tokens);
+            stats.put("tokens_trained", sel.realised.values().stream().mapToLong(Long::longValue).sum());
+            stats.put("mix_requested", mix.toMap());
+            stats.put("tokens_by_domain", sel.realised);
+            stats.put("mix_realised", shares(sel.realised, domains));
+            stats.put("repeats_by_domain", sel.copies);
+            stats.put("steps", steps);
+            stats.put("partitions", partitions);
+            stats.put("heldout_loss_initial", heldInit);
+            stats.put("heldout_loss_final", heldFinal);
+            stats.put("heldout_loss_lowered_everywhere", lowered(heldInit, heldFinal));
+            stats.put("seconds", Math.round((System.nanoTime() - started) / 1e7) / 100.0);
+            stats.put("input", in.stats());
+            result.writeInto(conf, out.tmpDir());
+            out.commit(stats, settings);
+            ckpts.discard();
+            data.unpersist();
+            windows.unpersist();
+            docs.unpersist();
+            return stats;
+        } catch (RuntimeException e) {
+            out.abort();
+            throw e;
+        }
+    }
+
+    static LmCheckpoint checkpoint(LmConfig cfg, BpeTokenizer tok, DataParallelTrainer.State s, Map<String, Object> heldInit,
+                                   long totalSteps) {
+        Map<String, Object> st = new LinkedHashMap<>();
+        st.put("stage", STAGE);
+        st.put("step", s.step());
+        st.put("total_steps", totalSteps);
+        st.put("heldout_loss_initial", heldInit);
+        return new LmCheckpoint(cfg, tok, s.params(), s.optimizer(), st);
+    }
+
+    /** Learns the BPE merges from a bounded, seeded, domain-balanced sample of training documents. */
+    static BpeTokenizer trainTokenizer(Dataset<Row> docs, Domains domains, int vocab, long chars, long seed) {
+        long perDomain = Math.max(1, chars / domains.size());
+        Dataset<Row> ranked = docs.withColumn("r", org.apache.spark.sql.functions.xxhash64(col("id"),
+                        org.apache.spark.sql.functions.lit(seed)))
+                .withColumn("len", org.apache.spark.sql.functions.length(col("text")))
+                .withColumn("cum", sum(col("len")).over(Window.partitionBy("domain").orderBy("r", "id")))
+                .filter(col("cum").minus(col("len")).lt(perDomain))
+                .orderBy("domain", "r", "id");
+        List<String> sample = new ArrayList<>();
+        for (Row r : ranked.select("text", "len", "cum").collectAsList()) {
+            String t = r.getString(0);
+            long over = r.getLong(2) - perDomain;
+            sample.add(over > 0 ? t.substring(0, (int) Math.max(1, t.length() - over)) : t);
+        }
+        LOG.info("learning a {}-token BPE vocabulary from {} documents", vocab, sample.size());
+        return BpeTokenizer.train(sample, vocab);
+    }
+
+    private static final StructType WINDOWS = new StructType(new StructField[]{
+            DataTypes.createStructField("domain", DataTypes.StringType, false),
+            DataTypes.createStructField("heldout", DataTypes.BooleanType, false),
+            DataTypes.createStructField("id", DataTypes.StringType, false),
+            DataTypes.createStructField("chunk", DataTypes.IntegerType, false),
+            DataTypes.createStructField("len", DataTypes.IntegerType, false),
+            DataTypes.createStructField("tokens", DataTypes.createArrayType(DataTypes.IntegerType, false), false)});
+
+    /** Each document as {@code <bos> text <eos>} cut into windows of up to context+1 tokens (stride context). */
+    static Dataset<Row> windows(SparkSession spark, Dataset<Row> docs, Broadcast<BpeTokenizer> tok, int context, long seed) {
+        JavaRDD<Row> rows = docs.select("id", "domain", "text", "heldout").javaRDD().flatMap(r -> {
+            int[] body = tok.value().encode(r.getString(2));
+            int[] all = new int[body.length + 2];
+            all[0] = BpeTokenizer.BOS;
+            System.arraycopy(body, 0, all, 1, body.length);
+            all[all.length - 1] = BpeTokenizer.EOS;
+            List<Row> out = new ArrayList<>();
+            for (int start = 0, c = 0; start < all.length - 1; start += context, c++) {
+                int end = Math.min(all.length, start + context + 1);
+                int[] w = java.util.Arrays.copyOfRange(all, start, end);
+                out.add(RowFactory.create(r.getString(1), r.getBoolean(3), r.getString(0), c, w.length - 1, w));
+            }
+            return out.iterator();
+        });
+        return spark.createDataFrame(rows, WINDOWS);
+    }
+
+    record Selection(Dataset<Row> windows, Map<String, Long> realised, Map<String, Long> copies) {
+    }
+
+    /** Takes windows per domain in seeded-hash order until each domain's token share of {@code tokens} is met. */
+    static Selection select(Dataset<Row> windows, Domains domains, MixtureWeights mix, long tokens, long seed) {
+        Map<String, Long> avail = new LinkedHashMap<>();
+        for (Row r : windows.groupBy("domain").agg(sum("len")).collectAsList()) {
+            avail.put(r.getString(0), r.getLong(1));
+        }
+        long[] target = Allocation.largestRemainder(mix.toArray(), tokens);
+        Map<String, Long> copies = new LinkedHashMap<>();
+        for (int i = 0; i < domains.size(); i++) {
+            String d = domains.name(i);
+            if (target[i] == 0) {
+                continue;
+            }
+            long a = avail.getOrDefault(d, 0L);
+            if (a == 0) {
+                throw new IllegalArgumentException("the mixture gives domain '" + d + "' a share of " + mix.get(i)
+                        + " but the input has no training text for it");
+            }
+            copies.put(d, (target[i] + a - 1) / a);
+            if (copies.get(d) > 1) {
+                LOG.warn("domain {} has {} training tokens for a target of {}: its text is used {} times", d, a, target[i], copies.get(d));
+            }
+        }
+        // one row per (window, copy), ranked by a seeded hash; keep until the domain's running sum reaches its target
+        Column copiesCol = org.apache.spark.sql.functions.lit(0);
+        for (Map.Entry<String, Long> e : copies.entrySet()) {
+            copiesCol = org.apache.spark.sql.functions.when(col("domain").equalTo(e.getKey()), e.getValue()).otherwise(copiesCol);
+        }
+        Column targetCol = org.apache.spark.sql.functions.lit(0L);
+        for (int i = 0; i < domains.size(); i++) {
+            targetCol = org.apache.spark.sql.functions.when(col("domain").equalTo(domains.name(i)), target[i]).otherwise(targetCol);
+        }
+        Dataset<Row> expanded = windows
+                .withColumn("copy", org.apache.spark.sql.functions.explode(org.apache.spark.sql.functions.sequence(
+                        org.apache.spark.sql.functions.lit(0), copiesCol.minus(1))))
+                .withColumn("rank", org.apache.spark.sql.functions.xxhash64(col("id"), col("chunk"), col("copy"),
+                        org.apache.spark.sql.functions.lit(seed)))
+                .withColumn("target", targetCol);
+        Dataset<Row> chosen = expanded
+                .withColumn("cum", sum(col("len")).over(Window.partitionBy("domain").orderBy("rank", "id", "chunk", "copy")))
+                .filter(col("cum").minus(col("len")).lt(col("target")))
+                .drop("cum", "target")
+                .persist(StorageLevel.MEMORY_AND_DISK());
+        Map<String, Long> realised = new LinkedHashMap<>();
+        for (String d : domains.names()) {
+            realised.put(d, 0L);
+        }
+        for (Row r : chosen.groupBy("domain").agg(sum("len")).collectAsList()) {
+            realised.put(r.getString(0), r.getLong(1));
+        }
+        return new Selection(chosen, realised, copies);
+    }
+
+    static JavaRDD<SftFormat.Example> toExamples(Dataset<Row> windows) {
+        return windows.select("tokens").javaRDD().map(r -> {
+            List<Integer> l = r.getList(0);
+            int[] t = new int[l.size()];
+            for (int i = 0; i < t.length; i++) {
+                t[i] = l.get(i);
+            }
+            return SftFormat.window(t);
+        });
+    }
+
+    /** Held-out windows, at most {@code maxTokens} per domain (seeded order). */
+    static JavaRDD<DomainEvaluator.Item> heldOut(Dataset<Row> windows, long maxTokens, long seed) {
+        Dataset<Row> ranked = windows.withColumn("rank", org.apache.spark.sql.functions.xxhash64(col("id"), col("chunk"),
+                        org.apache.spark.sql.functions.lit(seed)))
+                .withColumn("cum", sum(col("len")).over(Window.partitionBy("domain").orderBy("rank", "id", "chunk")))
+                .filter(col("cum").minus(col("len")).lt(maxTokens));
+        return ranked.select("domain", "tokens").javaRDD().map(r -> {
+            List<Integer> l = r.getList(1);
+            int[] t = new int[l.size()];
+            for (int i = 0; i < t.length; i++) {
+                t[i] = l.get(i);
+            }
+            return new DomainEvaluator.Item(r.getString(0), SftFormat.window(t));
+        });
+    }
+
+    static Map<String, Object> losses(Map<String, DomainEvaluator.Sums> sums) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        sums.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> m.put(e.getKey(), e.getValue().meanNll()));
+        return m;
+    }
+
+    private static Map<String, Double> shares(Map<String, Long> counts, Domains domains) {
+        long total = counts.values().stream().mapToLong(Long::longValue).sum();
+        Map<String, Double> m = new LinkedHashMap<>();
+        for (String d : domains.names()) {
+            m.put(d, total == 0 ? 0 : (double) counts.getOrDefault(d, 0L) / total);
+        }
+        return m;
+    }
+
+    private static boolean lowered(Map<String, Object> before, Map<String, Object> after) {
+        for (Map.Entry<String, Object> e : after.entrySet()) {
+            Object b = before.get(e.getKey());
+            if (!(b instanceof Number nb) || ((Number) e.getValue()).doubleValue() >= nb.doubleValue()) {
+                return false;
+            }
+        }
+        return !after.isEmpty();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> castMap(Object o) {
+        return o instanceof Map<?, ?> m ? (Map<String, Object>) m : new LinkedHashMap<>();
+    }
+}
