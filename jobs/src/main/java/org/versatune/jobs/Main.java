@@ -1,9 +1,11 @@
 package org.versatune.jobs;
 
 import org.apache.spark.sql.SparkSession;
+import org.versatune.jobs.commands.BenchCommand;
 import org.versatune.jobs.commands.ClassifierCommand;
 import org.versatune.jobs.commands.ClassifyCommand;
 import org.versatune.jobs.commands.DemoCommand;
+import org.versatune.jobs.commands.EvaluateCommand;
 import org.versatune.jobs.commands.IngestCommand;
 import org.versatune.jobs.commands.PretrainCommand;
 import picocli.CommandLine;
@@ -18,7 +20,7 @@ import java.io.StringWriter;
  */
 @Command(name = "versatune", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Domain-aware SFT data composition and staged training on Spark (VersaTune).",
-        subcommands = {IngestCommand.class, ClassifierCommand.class, ClassifyCommand.class, PretrainCommand.class, DemoCommand.class})
+        subcommands = {IngestCommand.class, ClassifierCommand.class, ClassifyCommand.class, PretrainCommand.class, EvaluateCommand.class, BenchCommand.class, DemoCommand.class})
 public final class Main {
     private Main() {
     }

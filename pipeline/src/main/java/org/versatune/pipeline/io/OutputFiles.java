@@ -12,6 +12,15 @@ public final class OutputFiles {
     private OutputFiles() {
     }
 
+    public static boolean exists(Configuration conf, String file) {
+        try {
+            Path p = new Path(file);
+            return p.getFileSystem(conf).exists(p);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public static void writeJson(Configuration conf, String file, Object value, boolean overwrite) {
         writeText(conf, file, Json.write(value), overwrite);
     }

@@ -16,13 +16,17 @@ import java.util.stream.IntStream;
  * row-major, float or double (the double path serves the gradient checks).
  */
 final class RowKernels {
-    private static final int THREADS = threadCount();
+    private static volatile int THREADS = threadCount();
 
     private RowKernels() {
     }
 
     static int threads() {
         return THREADS;
+    }
+
+    static void setThreads(int n) {
+        THREADS = Math.max(1, n);
     }
 
     private static int threadCount() {

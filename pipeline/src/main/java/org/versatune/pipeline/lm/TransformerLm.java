@@ -302,7 +302,7 @@ public final class TransformerLm {
             mm(a.h2[s], false, p.w1, false, a.u[s], 0);
             StepProfile.mark("fwd.gemm");
             activation(a.u[s], a.gact[s]);
-            StepProfile.mark("fwd.gelu");
+            StepProfile.mark("fwd.mlp-activation");
             mm(a.gact[s], false, p.w2, false, a.x, 1);
             StepProfile.mark("fwd.gemm");
         }
@@ -388,7 +388,7 @@ public final class TransformerLm {
             mm(a.dRes, false, p.w2, true, a.dH, 0);
             StepProfile.mark("bwd.gemm");
             activationBackward(a.u[l], a.dH, a.scratchH);
-            StepProfile.mark("bwd.gelu");
+            StepProfile.mark("bwd.mlp-activation");
             mm(a.h2[l], true, a.dH, false, gp.w1, 1);
             mm(a.dH, false, p.w1, true, a.dTmp, 0);
             StepProfile.mark("bwd.gemm");

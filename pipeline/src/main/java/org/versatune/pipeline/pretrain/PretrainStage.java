@@ -102,8 +102,7 @@ public final class PretrainStage {
                     .sortWithinPartitions("rank")).persist(StorageLevel.MEMORY_AND_DISK());
             JavaRDD<DomainEvaluator.Item> held = heldOut(windows.filter(col("heldout")), pre.getLong("heldout-max-tokens"), seed);
 
-            DataParallelTrainer.Options opts = new DataParallelTrainer.Options(train.getInt("local-steps"),
-                    train.getInt("tokens-per-batch"), seed, STAGE, 0);
+            DataParallelTrainer.Options opts = DataParallelTrainer.Options.of(spark, train, partitions, seed, STAGE, 0);
             long steps = DataParallelTrainer.stepsPerEpoch(data, cfg, opts);
             Optimizer.Schedule schedule = Optimizer.Schedule.from(train, steps);
             TransformerLm init = TransformerLm.initialise(cfg, Seeds.derive(seed, "init"), DataType.FLOAT);

@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
 import org.versatune.pipeline.lm.BatchPlan;
 import org.versatune.pipeline.lm.LmConfig;
 import org.versatune.pipeline.lm.LocalTrainer;
+import org.versatune.pipeline.lm.NdThreads;
 import org.versatune.pipeline.lm.Optimizer;
 import org.versatune.pipeline.lm.SftFormat;
 import org.versatune.pipeline.lm.TransformerLm;
@@ -41,7 +42,19 @@ public final class DataParallelTrainer {
      * How to train. {@code label} names the run/stage in seeds and progress lines; batch plans index steps
      * from {@code planOffset} (the first global step of a stage) so each stage starts a fresh pass.
      */
-    public record Options(int localSteps, int tokensPerBatch, long seed, String label, long planOffset) implements Serializable {
+    public record Options(int localSteps, int tokensPerBatch, long seed, String label, long planOffset, int threadsPerTask)
+            implements Serializable {
+        /** Options with threads per task worked out for this session (see {@link NdThreads#forTask}). */
+        public static Options of(SparkSession spark, com.typesafe.config.Config train, int partitions, long seed, String label,
+                                 long planOffset) {
+            int slots = spark.sparkContext().isLocal() ? Math.min(partitions, Runtime.getRuntime().availableProcessors()) : 1;
+            int configured = train.getInt("threads-per-task");
+            if (configured <= 0 && !spark.sparkContext().isLocal()) {
+                configured = Integer.parseInt(spark.conf().get("spark.task.cpus", "1"));
+            }
+            return new Options(train.getInt("local-steps"), train.getInt("tokens-per-batch"), seed, label, planOffset,
+                    NdThreads.forTask(configured, slots));
+        }
     }
 
     /** Called after every round on the driver with the averaged state (checkpointing hooks in here). */
@@ -153,6 +166,7 @@ public final class DataParallelTrainer {
                                   float[] moments, Optimizer.Schedule schedule, long from, long to, Options o) {
         List<SftFormat.Example> ex = new ArrayList<>();
         it.forEachRemaining(ex::add);
+        NdThreads.use(o.threadsPerTask());
         BatchPlan plan = new BatchPlan(ex, o.tokensPerBatch(), ctx, planSeed(o.seed(), o.label(), p));
         TransformerLm model = new TransformerLm(cfg, org.nd4j.linalg.api.buffer.DataType.FLOAT, Nd4j.createFromArray(params));
         Optimizer opt = new Optimizer(schedule, Nd4j.createFromArray(moments));

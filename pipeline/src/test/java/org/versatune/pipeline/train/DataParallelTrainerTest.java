@@ -30,7 +30,7 @@ class DataParallelTrainerTest {
     void onePartitionEqualsPlainSingleProcessTraining(SparkSession spark) {
         List<SftFormat.Example> ex = LmTrainingTest.examples(80, 21);
         Optimizer.Schedule s = LmTrainingTest.schedule(12);
-        DataParallelTrainer.Options o = new DataParallelTrainer.Options(5, 128, 99, "unit", 0);
+        DataParallelTrainer.Options o = new DataParallelTrainer.Options(5, 128, 99, "unit", 0, 1);
 
         TransformerLm plain = TransformerLm.initialise(CFG, 5, DataType.FLOAT);
         Optimizer opt = Optimizer.fresh(s, plain.params());
@@ -52,7 +52,7 @@ class DataParallelTrainerTest {
     void twoPartitionsAverageTheirParametersAndMomentsEachRound(SparkSession spark) {
         List<SftFormat.Example> ex = LmTrainingTest.examples(80, 22);
         Optimizer.Schedule s = LmTrainingTest.schedule(4);
-        DataParallelTrainer.Options o = new DataParallelTrainer.Options(4, 128, 7, "avg", 0);
+        DataParallelTrainer.Options o = new DataParallelTrainer.Options(4, 128, 7, "avg", 0, 1);
         JavaRDD<SftFormat.Example> data = JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(ex, 2).cache();
         List<List<SftFormat.Example>> shards = data.glom().collect();
 

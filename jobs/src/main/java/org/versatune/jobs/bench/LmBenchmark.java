@@ -1,0 +1,172 @@
+package org.versatune.jobs.bench;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.versatune.pipeline.config.Settings;
+import org.versatune.pipeline.lm.Batch;
+import org.versatune.pipeline.lm.Generator;
+import org.versatune.pipeline.lm.LmConfig;
+import org.versatune.pipeline.lm.NdThreads;
+import org.versatune.pipeline.lm.Optimizer;
+import org.versatune.pipeline.lm.StepProfile;
+import org.versatune.pipeline.lm.TransformerLm;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * The language-model speed benchmark: the machine's fp32 GEMM peak (best of ND4J and numpy), training tokens/s
+ * of the configured model in one process using every core, its FLOPs per token (counted exactly, and the
+ * 6 x non-embedding-parameters estimate), model FLOPs utilisation, a per-part breakdown of a step, and the
+ * generation rate with the probe's sampling settings.
+ */
+public final class LmBenchmark {
+    private LmBenchmark() {
+    }
+
+    public static Map<String, Object> run(Settings settings, int steps, PrintLog log) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        NdThreads.use(cores);
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("threads", cores);
+        r.put("openblas_coretype", System.getenv("OPENBLAS_CORETYPE"));
+        r.put("omp_wait_policy", System.getenv("OMP_WAIT_POLICY"));
+
+        double nd4j = 0;
+        for (int n : new int[]{2048, 4096}) {
+            nd4j = Math.max(nd4j, gemmPeak(n));
+        }
+        log.line(String.format("ND4J sgemm peak: %.1f GFLOP/s", nd4j));
+        Double numpy = numpyPeak(cores);
+        log.line("numpy sgemm peak: " + (numpy == null ? "n/a" : String.format("%.1f GFLOP/s", numpy)));
+        double peak = Math.max(nd4j, numpy == null ? 0 : numpy);
+        r.put("gemm_peak_nd4j_gflops", round(nd4j));
+        r.put("gemm_peak_numpy_gflops", numpy == null ? null : round(numpy));
+        r.put("gemm_peak_gflops", round(peak));
+
+        var lm = settings.section("lm");
+        LmConfig cfg = LmConfig.from(lm.getConfig("model"), lm.getInt("tokenizer.vocab-size"));
+        int tokensPerBatch = lm.getInt("train.tokens-per-batch");
+        int t = cfg.context();
+        int b = Math.max(1, tokensPerBatch / t);
+        r.put("model", cfg.toJson());
+        r.put("batch", Map.of("rows", b, "length", t));
+        TransformerLm model = TransformerLm.initialise(cfg, 1, DataType.FLOAT);
+        Random rnd = new Random(1);
+        int[][] seqs = new int[b][t + 1];
+        for (int[] s : seqs) {
+            for (int i = 0; i < s.length; i++) {
+                s[i] = 4 + rnd.nextInt(cfg.vocabSize() - 4);
+            }
+        }
+        Batch batch = Batch.of(seqs, new int[b], t);
+        Optimizer.Schedule sched = Optimizer.Schedule.from(lm.getConfig("train"), steps + 3);
+        Optimizer opt = Optimizer.fresh(sched, model.params());
+        for (int i = 0; i < 3; i++) {
+            model.trainStep(batch);
+            opt.apply(sched, model.params(), model.grads(), i);
+        }
+        StepProfile.reset();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < steps; i++) {
+            model.trainStep(batch);
+            opt.apply(sched, model.params(), model.grads(), 3 + i);
+        }
+        double sec = (System.nanoTime() - t0) / 1e9;
+        double tps = (double) b * t * steps / sec;
+        double flops = cfg.trainFlopsPerToken(t);
+        double flops6n = 6.0 * cfg.nonEmbeddingParams();
+        log.line(String.format("training: %.3f s/step, %.0f tokens/s", sec / steps, tps));
+        r.put("steps", steps);
+        r.put("seconds_per_step", round(sec / steps));
+        r.put("tokens_per_s", round(tps));
+        r.put("flops_per_token", flops);
+        r.put("flops_per_token_6n", flops6n);
+        r.put("model_gflops", round(tps * flops / 1e9));
+        r.put("mfu", round4(tps * flops / 1e9 / peak));
+        r.put("mfu_6n", round4(tps * flops6n / 1e9 / peak));
+        Map<String, Double> prof = StepProfile.snapshot();
+        if (!prof.isEmpty()) {
+            Map<String, Double> perStep = new LinkedHashMap<>();
+            prof.forEach((k, v) -> perStep.put(k, round(v / steps)));
+            r.put("step_profile_ms", perStep);
+        }
+
+        Generator.Sampling s = Generator.Sampling.from(lm.getConfig("generate"));
+        int rows = lm.getInt("generate.batch-rows");
+        Generator.generate(model, new int[Math.min(rows, 8)][], new Generator.Sampling(8, 1, 1, 0, 1.1), 1); // warm-up
+        long g0 = System.nanoTime();
+        var out = Generator.generate(model, new int[rows][], new Generator.Sampling(Math.min(s.maxTokens(), t - 1),
+                s.temperature(), s.topP(), s.topK(), s.repetitionPenalty()), 7);
+        double gsec = (System.nanoTime() - g0) / 1e9;
+        long generated = out.stream().mapToLong(a -> a.length).sum();
+        // rows that stop early still occupy the batch: count positions processed for the rate
+        double gtps = generated / gsec;
+        log.line(String.format("generation: %d rows, %d tokens in %.2f s, %.0f tokens/s", rows, generated, gsec, gtps));
+        r.put("generation_rows", rows);
+        r.put("generation_tokens", generated);
+        r.put("generation_tokens_per_s", round(gtps));
+        r.put("generation_vs_training", round4(gtps / tps));
+        return r;
+    }
+
+    static double gemmPeak(int n) {
+        INDArray a = Nd4j.rand(DataType.FLOAT, n, n);
+        INDArray b = Nd4j.rand(DataType.FLOAT, n, n);
+        INDArray c = Nd4j.create(DataType.FLOAT, n, n);
+        Nd4j.gemm(a, b, c, false, false, 1, 0);
+        double best = 0;
+        for (int i = 0; i < 5; i++) {
+            long t0 = System.nanoTime();
+            Nd4j.gemm(a, b, c, false, false, 1, 0);
+            double s = (System.nanoTime() - t0) / 1e9;
+            best = Math.max(best, 2.0 * n * n * n / s / 1e9);
+        }
+        return best;
+    }
+
+    /** numpy's float32 GEMM peak with the same thread count, or null when python3/numpy are missing. */
+    static Double numpyPeak(int threads) {
+        String code = "import numpy as np,time\n"
+                + "best=0\n"
+                + "for n in (2048,4096):\n"
+                + "  a=np.random.rand(n,n).astype(np.float32); b=np.random.rand(n,n).astype(np.float32); a@b\n"
+                + "  for _ in range(5):\n"
+                + "    t=time.perf_counter(); a@b; best=max(best,2*n**3/(time.perf_counter()-t)/1e9)\n"
+                + "print(best)\n";
+        try {
+            ProcessBuilder pb = new ProcessBuilder("python3", "-c", code).redirectErrorStream(true);
+            pb.environment().put("OMP_NUM_THREADS", String.valueOf(threads));
+            pb.environment().put("OPENBLAS_NUM_THREADS", String.valueOf(threads));
+            Process p = pb.start();
+            String last = null;
+            try (BufferedReader br = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = br.readLine()) != null) {
+                    last = line;
+                }
+            }
+            return p.waitFor() == 0 && last != null ? Double.parseDouble(last.trim()) : null;
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 10) / 10.0;
+    }
+
+    private static double round4(double v) {
+        return Math.round(v * 10000) / 10000.0;
+    }
+
+    /** Where progress lines go. */
+    public interface PrintLog {
+        void line(String s);
+    }
+}

@@ -1,0 +1,138 @@
+package org.versatune.pipeline.eval;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.versatune.pipeline.config.Settings;
+import org.versatune.pipeline.domain.Domains;
+import org.versatune.pipeline.ingest.Ingest;
+import org.versatune.pipeline.io.InputPaths;
+import org.versatune.pipeline.io.Json;
+import org.versatune.pipeline.lm.BpeTokenizer;
+import org.versatune.pipeline.lm.SftFormat;
+import org.versatune.pipeline.schema.TableSchema;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.GZIPInputStream;
+
+import static org.apache.spark.sql.functions.col;
+
+/**
+ * Evaluation inputs: SFT records (scored on their responses) and multiple-choice items ({@code mc_item.avsc}),
+ * told apart by their fields. Both are tokenized on the executors.
+ */
+public final class EvalInputs {
+    private EvalInputs() {
+    }
+
+    /** The inputs, split into SFT records and multiple-choice items, with counts of what was dropped. */
+    public record Data(Dataset<Row> sft, Dataset<Row> mc, Map<String, Object> stats) {
+    }
+
+    public static Data read(SparkSession spark, Settings settings, List<String> inputs) {
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        List<String> files = InputPaths.expand(conf, inputs);
+        List<String> mcFiles = new ArrayList<>();
+        List<String> other = new ArrayList<>();
+        for (String f : files) {
+            (isMultipleChoice(conf, f) ? mcFiles : other).add(f);
+        }
+        Map<String, Object> stats = new LinkedHashMap<>();
+        Dataset<Row> sft = null;
+        if (!other.isEmpty()) {
+            Ingest.Result in = Ingest.read(spark, settings, other, null);
+            sft = in.records().filter(col("kind").equalTo("sft").and(col("domain").isNotNull()));
+            stats.put("sft_input", in.stats());
+        }
+        Dataset<Row> mc = null;
+        if (!mcFiles.isEmpty()) {
+            Domains domains = settings.domains();
+            TableSchema schema = TableSchema.of("mc_item");
+            Dataset<Row> raw = spark.read().schema(schema.struct()).option("mode", "PERMISSIVE")
+                    .json(mcFiles.toArray(new String[0]))
+                    .withColumn("_file", org.apache.spark.sql.functions.input_file_name());
+            org.apache.spark.sql.api.java.UDF2<String, String, String> dom = (d, file) -> {
+                if (d != null) {
+                    return d;
+                }
+                String stem = InputPaths.stem(file);
+                return domains.contains(stem) ? stem : domains.contains(stem.split("_")[0]) ? stem.split("_")[0] : null;
+            };
+            Dataset<Row> withDomain = raw.withColumn("domain", org.apache.spark.sql.functions.udf(dom,
+                    org.apache.spark.sql.types.DataTypes.StringType).apply(col("domain"), col("_file")));
+            Dataset<Row> valid = withDomain.filter(col("id").isNotNull().and(col("question").isNotNull())
+                    .and(org.apache.spark.sql.functions.size(col("choices")).geq(2))
+                    .and(col("answer_index").geq(0)).and(col("answer_index").lt(org.apache.spark.sql.functions.size(col("choices"))))
+                    .and(col("domain").isNotNull()));
+            long total = withDomain.count();
+            mc = valid.drop("_file");
+            long kept = mc.count();
+            stats.put("mc_items", kept);
+            stats.put("mc_items_unusable", total - kept);
+        }
+        return new Data(sft, mc, stats);
+    }
+
+    /** True when the file's first record has {@code question} and {@code choices} (the eval item format). */
+    static boolean isMultipleChoice(Configuration conf, String file) {
+        String name = file.toLowerCase(java.util.Locale.ROOT);
+        if (!(name.endsWith(".jsonl") || name.endsWith(".jsonl.gz") || name.endsWith(".json") || name.endsWith(".json.gz"))) {
+            return false;
+        }
+        try {
+            Path p = new Path(file);
+            try (InputStream raw = p.getFileSystem(conf).open(p);
+                 BufferedReader r = new BufferedReader(new InputStreamReader(
+                         name.endsWith(".gz") ? new GZIPInputStream(raw) : raw, StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    if (!line.isBlank()) {
+                        JsonNode n = Json.MAPPER.readTree(line);
+                        return n != null && n.has("question") && n.has("choices");
+                    }
+                }
+            }
+            return false;
+        } catch (IOException e) {
+            return false; // unreadable: ingest reports it
+        } catch (RuntimeException e) {
+            throw new UncheckedIOException(new IOException("cannot inspect " + file + ": " + e.getMessage(), e));
+        }
+    }
+
+    /** SFT records as scoring items (response tokens only), tokenized on executors. */
+    public static JavaRDD<DomainEvaluator.Item> sftItems(SparkSession spark, Dataset<Row> sft, BpeTokenizer tok, int context) {
+        Broadcast<BpeTokenizer> bt = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(tok);
+        return sft.select("domain", "instruction", "input", "output").javaRDD().map(r ->
+                new DomainEvaluator.Item(r.getString(0), SftFormat.sft(bt.value(), r.getString(1), r.getString(2), r.getString(3), context)));
+    }
+
+    /** Multiple-choice items as one example per choice, tokenized on executors. */
+    public static JavaRDD<DomainEvaluator.Choice> mcItems(SparkSession spark, Dataset<Row> mc, BpeTokenizer tok, int context) {
+        Broadcast<BpeTokenizer> bt = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(tok);
+        return mc.select("domain", "question", "choices", "answer_index").javaRDD().map(r -> {
+            int[] q = bt.value().encode(r.getString(1));
+            List<String> choices = r.getList(2);
+            List<SftFormat.Example> ex = new ArrayList<>();
+            for (String c : choices) {
+                ex.add(SftFormat.pair(q, bt.value().encode(c == null ? "" : c), context));
+            }
+            return new DomainEvaluator.Choice(r.getString(0), ex, r.getInt(3));
+        });
+    }
+}
