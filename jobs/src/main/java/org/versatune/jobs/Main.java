@@ -4,8 +4,14 @@ import org.apache.spark.sql.SparkSession;
 import org.versatune.jobs.commands.BenchCommand;
 import org.versatune.jobs.commands.ClassifierCommand;
 import org.versatune.jobs.commands.ClassifyCommand;
+import org.versatune.jobs.commands.ComposeCommand;
+import org.versatune.jobs.commands.ProbeCommand;
+import org.versatune.jobs.commands.ReferenceCommand;
+import org.versatune.jobs.commands.TrainCommand;
 import org.versatune.jobs.commands.DemoCommand;
 import org.versatune.jobs.commands.EvaluateCommand;
+import org.versatune.jobs.commands.ExperimentCommand;
+import org.versatune.jobs.commands.ReportCommand;
 import org.versatune.jobs.commands.IngestCommand;
 import org.versatune.jobs.commands.PretrainCommand;
 import picocli.CommandLine;
@@ -20,7 +26,7 @@ import java.io.StringWriter;
  */
 @Command(name = "versatune", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Domain-aware SFT data composition and staged training on Spark (VersaTune).",
-        subcommands = {IngestCommand.class, ClassifierCommand.class, ClassifyCommand.class, PretrainCommand.class, EvaluateCommand.class, BenchCommand.class, DemoCommand.class})
+        subcommands = {IngestCommand.class, ClassifierCommand.class, ClassifyCommand.class, PretrainCommand.class, EvaluateCommand.class, ProbeCommand.class, ComposeCommand.class, ReferenceCommand.class, TrainCommand.class, ExperimentCommand.class, ReportCommand.class, BenchCommand.class, DemoCommand.class})
 public final class Main {
     private Main() {
     }

@@ -9,11 +9,12 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks the project keeps (results in bench/results).",
-        subcommands = {BenchCommand.Lm.class})
+        subcommands = {BenchCommand.Lm.class, BenchCommand.Classifier.class})
 public final class BenchCommand {
     @Command(name = "lm", mixinStandardHelpOptions = true,
             description = "GEMM peak, training tokens/s, FLOPs per token, MFU and generation speed of the configured model; prints one JSON object last.")
@@ -40,6 +41,38 @@ public final class BenchCommand {
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new IllegalStateException(e);
             }
+            out.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "classifier", mixinStandardHelpOptions = true,
+            description = "Our classifier vs fastText on the same split of an SFT pool: macro-F1 and records/s; prints one JSON object last.")
+    public static final class Classifier extends StageCommand {
+        @Option(names = "--input", required = true, arity = "1..*", paramLabel = "PATH", description = "labelled SFT records")
+        List<String> inputs;
+
+        @Option(names = "--text", arity = "1..*", paramLabel = "PATH", description = "raw text per domain: also train the production classifier with prose chunks")
+        List<String> text = new java.util.ArrayList<>();
+
+        @Option(names = "--work", defaultValue = "bench/work/classifier", paramLabel = "DIR")
+        String work;
+
+        @Option(names = "--fasttext", defaultValue = "fasttext", paramLabel = "BINARY")
+        String fasttext;
+
+        @Option(names = "--repeat", defaultValue = "5", description = "the test records are classified this many times over for timing")
+        int repeat;
+
+        @Override
+        public Integer call() throws Exception {
+            var out = spec.commandLine().getOut();
+            Map<String, Object> r = org.versatune.jobs.bench.ClassifierBenchmark.run(spark(), common.settings(), inputs, text,
+                    java.nio.file.Path.of(work), fasttext, repeat, line -> {
+                        out.println(line);
+                        out.flush();
+                    });
+            out.println(Json.MAPPER.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
             out.flush();
             return 0;
         }

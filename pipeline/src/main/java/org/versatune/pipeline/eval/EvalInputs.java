@@ -89,7 +89,7 @@ public final class EvalInputs {
     }
 
     /** True when the file's first record has {@code question} and {@code choices} (the eval item format). */
-    static boolean isMultipleChoice(Configuration conf, String file) {
+    public static boolean isMultipleChoice(Configuration conf, String file) {
         String name = file.toLowerCase(java.util.Locale.ROOT);
         if (!(name.endsWith(".jsonl") || name.endsWith(".jsonl.gz") || name.endsWith(".json") || name.endsWith(".json.gz"))) {
             return false;

@@ -1,0 +1,31 @@
+package org.versatune.jobs.commands;
+
+import org.versatune.pipeline.probe.KnowledgeProbe;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.Map;
+
+@Command(name = "probe", mixinStandardHelpOptions = true,
+        description = "Detect a base model's knowledge distribution: it writes N texts from its start token, the classifier labels them; distribution.json holds raw and corrected shares with 95% intervals.")
+public final class ProbeCommand extends StageCommand {
+    @Option(names = "--model", required = true, paramLabel = "MODEL")
+    String model;
+
+    @Option(names = "--classifier", required = true, paramLabel = "CLF")
+    String classifier;
+
+    @Option(names = "--samples", paramLabel = "N", description = "texts to generate (default: versatune.probe.samples)")
+    Integer samples;
+
+    @Option(names = "--output", required = true, paramLabel = "DIR")
+    String output;
+
+    @Override
+    public Integer call() {
+        Map<String, Object> stats = KnowledgeProbe.run(spark(), common.settings(), model, classifier, samples, output, common.overwrite());
+        report(String.format("probe: %s samples, %s unlabeled -> %s/%s", stats.get("samples"), stats.get("unlabeled"), output,
+                KnowledgeProbe.DISTRIBUTION), stats);
+        return 0;
+    }
+}
