@@ -17,6 +17,9 @@ public final class CommonOptions {
     @Option(names = "--seed", description = "shorthand for --set run.seed=N")
     Long seed;
 
+    @Option(names = "--run-id", paramLabel = "ID", description = "name of this run (e.g. the scheduler's run id); recorded in stats and the Spark application name")
+    String runId;
+
     @Option(names = "--overwrite", description = "replace an existing output (otherwise a completed output is skipped and any other is refused)")
     boolean overwrite;
 
@@ -28,6 +31,9 @@ public final class CommonOptions {
             if (seed != null) {
                 all.add("run.seed=" + seed);
             }
+            if (runId != null) {
+                all.add("run.id=\"" + runId.replace("\"", "") + "\"");
+            }
             settings = Settings.load(confFiles, all);
         }
         return settings;
@@ -35,5 +41,19 @@ public final class CommonOptions {
 
     public boolean overwrite() {
         return overwrite;
+    }
+
+    /** Settings with {@code first} config files applied before the user's own --conf files and --set overrides. */
+    public Settings settingsWith(List<String> first) {
+        List<String> files = new ArrayList<>(first);
+        files.addAll(confFiles);
+        List<String> all = new ArrayList<>(sets);
+        if (seed != null) {
+            all.add("run.seed=" + seed);
+        }
+        if (runId != null) {
+            all.add("run.id=\"" + runId.replace("\"", "") + "\"");
+        }
+        return Settings.load(files, all);
     }
 }

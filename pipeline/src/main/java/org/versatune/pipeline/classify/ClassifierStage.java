@@ -70,7 +70,7 @@ public final class ClassifierStage {
             examples.unpersist();
             out.commit(stats, settings);
             return stats;
-        } catch (RuntimeException e) {
+        } catch (Throwable e) { // Spark throws its checked SparkException undeclared
             out.abort();
             throw e;
         } finally {
@@ -142,11 +142,11 @@ public final class ClassifierStage {
             Ingest.Result in = Ingest.read(spark, settings, inputs, null);
             Dataset<Row> classified = label(model, in.records()).persist(StorageLevel.MEMORY_AND_DISK());
             spark.sparkContext().setJobDescription("classify: write");
-            classified.repartition(col("domain")).sortWithinPartitions("id")
+            classified.repartition(col("domain")).sortWithinPartitions("domain", "id")
                     .write().partitionBy("domain").parquet(out.path("classified"));
             long rejected = (Long) in.stats().get("rejected");
             if (rejected > 0) {
-                in.rejected().repartition(1).sortWithinPartitions("origin_file", "origin_line").write().parquet(out.path("rejected"));
+                in.rejected().repartition(1).sortWithinPartitions("origin_file", "origin_line", "reason", "message").write().parquet(out.path("rejected"));
             }
             Map<String, Object> byDomain = new LinkedHashMap<>();
             settings.domains().names().forEach(d -> byDomain.put(d, 0L));
@@ -163,7 +163,7 @@ public final class ClassifierStage {
             stats.put("confidence_threshold", model.getConfidenceThreshold());
             out.commit(stats, settings);
             return stats;
-        } catch (RuntimeException e) {
+        } catch (Throwable e) { // Spark throws its checked SparkException undeclared
             out.abort();
             throw e;
         } finally {
@@ -173,7 +173,8 @@ public final class ClassifierStage {
 
     /** Canonical records -> classified rows (declared schema): the prediction becomes {@code domain}. */
     public static Dataset<Row> label(DomainClassifierModel model, Dataset<Row> records) {
-        Dataset<Row> withText = records.withColumn("_text", ClassifierColumns.fullText());
+        Dataset<Row> withText = org.versatune.pipeline.spark.TaskFaults.hook(records, "classify")
+                .withColumn("_text", ClassifierColumns.fullText());
         Dataset<Row> predicted = model.copy(new org.apache.spark.ml.param.ParamMap()).setTextCol("_text")
                 .setPredictionCol("_pred").setConfidenceCol("confidence").setProbabilitiesCol("probabilities")
                 .transform(withText)

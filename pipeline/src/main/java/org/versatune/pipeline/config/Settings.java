@@ -45,8 +45,8 @@ public final class Settings implements Serializable {
                 ConfigParseOptions.defaults().setAllowMissing(false));
         Config user = ConfigFactory.empty();
         for (String file : confFiles) {
-            File f = new File(file);
-            if (!f.isFile()) {
+            File f = locate(file);
+            if (f == null) {
                 throw new SettingsException("config file not found: " + file);
             }
             user = ConfigFactory.parseFile(f, ConfigParseOptions.defaults().setAllowMissing(false)).withFallback(user);
@@ -59,6 +59,28 @@ public final class Settings implements Serializable {
         Config merged = user.withFallback(reference).resolve();
         StrictKeys.checkTypes(merged, reference);
         return new Settings(merged);
+    }
+
+    /**
+     * A config file by path, or one shipped with spark-submit --files and named by its bare name: in the working
+     * directory (cluster deploy mode) or at its original path listed in spark.files (client mode).
+     */
+    static File locate(String file) {
+        File f = new File(file);
+        if (f.isFile()) {
+            return f;
+        }
+        String shipped = System.getProperty("spark.files");
+        if (shipped != null && !file.contains("/")) {
+            for (String entry : shipped.split(",")) {
+                String path = entry.trim().replaceFirst("^file:", "");
+                File candidate = new File(path);
+                if (candidate.getName().equals(file) && candidate.isFile()) {
+                    return candidate;
+                }
+            }
+        }
+        return null;
     }
 
     static Config parseSet(String set) {

@@ -50,6 +50,8 @@ final class FileRecords implements Serializable {
     }
 
     Iterator<Row> read(String file) {
+        org.apache.spark.TaskContext tc = org.apache.spark.TaskContext.get();
+        org.versatune.pipeline.util.FaultInjection.task("ingest", tc == null ? 0 : tc.attemptNumber());
         InputStream in;
         try {
             Path p = new Path(file);

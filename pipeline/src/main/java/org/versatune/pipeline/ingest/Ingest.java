@@ -178,16 +178,16 @@ public final class Ingest {
         try {
             Result result = read(spark, settings, inputs, domain);
             spark.sparkContext().setJobDescription("ingest: write records");
-            result.records().repartition(col("domain")).sortWithinPartitions("id")
+            result.records().repartition(col("domain")).sortWithinPartitions("domain", "id")
                     .write().partitionBy("domain").parquet(out.path(RECORDS));
             spark.sparkContext().setJobDescription("ingest: write rejected");
-            result.rejected().repartition(1).sortWithinPartitions("origin_file", "origin_line")
+            result.rejected().repartition(1).sortWithinPartitions("origin_file", "origin_line", "reason", "message")
                     .write().parquet(out.path(REJECTED));
             out.commit(result.stats(), settings);
             LOG.info("ingest: read {} records: accepted {}, rejected {}", result.stats().get("read"),
                     result.stats().get("accepted"), result.stats().get("rejected"));
             return result.stats();
-        } catch (RuntimeException e) {
+        } catch (Throwable e) { // Spark throws its checked SparkException undeclared
             out.abort();
             throw e;
         } finally {

@@ -132,6 +132,9 @@ public final class StageOutput {
             FileSystem fs = target.getFileSystem(conf);
             Map<String, Object> withStage = new LinkedHashMap<>();
             withStage.put("stage", stage);
+            if (settings != null && !settings.root().getString("run.id").isEmpty()) {
+                withStage.put("run_id", settings.root().getString("run.id"));
+            }
             withStage.putAll(stats);
             Json.write(conf, path(STATS), withStage);
             if (settings != null) {

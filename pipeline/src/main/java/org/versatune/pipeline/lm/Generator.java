@@ -111,7 +111,7 @@ public final class Generator {
 
     private static void row(INDArray l, int r, double[] dst, float[] tmp) {
         int v = dst.length;
-        if (l.dataType() == DataType.FLOAT && l.elementWiseStride() == 1 && l.ordering() == 'c') {
+        if (TransformerLm.HOST_KERNELS && l.dataType() == DataType.FLOAT && l.elementWiseStride() == 1 && l.ordering() == 'c') {
             FloatBuffer fb = l.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
             fb.get((int) l.offset() + r * v, tmp, 0, v);
             for (int i = 0; i < v; i++) {

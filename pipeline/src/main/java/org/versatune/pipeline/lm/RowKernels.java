@@ -21,6 +21,12 @@ final class RowKernels {
     private RowKernels() {
     }
 
+    /** True on ND4J's CPU backend, whose arrays live in host memory the kernels can read and write directly. */
+    static boolean hostMemoryBackend() {
+        String backend = Nd4j.getBackend().getClass().getName();
+        return backend.contains("CpuBackend") || backend.contains("nativecpu");
+    }
+
     static int threads() {
         return THREADS;
     }

@@ -220,14 +220,36 @@ public final class TransformerLm {
         Nd4j.gemm(a, b, c, ta, tb, 1.0, beta);
     }
 
+    /** The fused Java kernels read host memory directly: only valid on the CPU backend (tests may switch them off). */
+    static volatile boolean HOST_KERNELS = RowKernels.hostMemoryBackend();
+
     private static void layerNorm(INDArray x, INDArray gain, INDArray bias, INDArray xhat, INDArray rstd, INDArray out) {
-        RowKernels.layerNorm(x, gain, bias, xhat, rstd, out, LN_EPS);
+        if (HOST_KERNELS) {
+            RowKernels.layerNorm(x, gain, bias, xhat, rstd, out, LN_EPS);
+            return;
+        }
+        // device backends: the same maths as ND4J ops (a few more passes over memory)
+        INDArray mu = x.mean(true, 1);
+        xhat.assign(x).subiColumnVector(mu);
+        out.assign(xhat).muli(xhat);
+        rstd.assign(Transforms.pow(out.mean(true, 1).addi(LN_EPS), -0.5, false));
+        xhat.muliColumnVector(rstd);
+        out.assign(xhat).muliRowVector(gain).addiRowVector(bias);
     }
 
     /** dxAcc += d(LN)/dx · dOut; accumulates gain/bias gradients. */
     private static void layerNormBackward(INDArray dOut, INDArray xhat, INDArray rstd, INDArray gain,
                                           INDArray gGain, INDArray gBias, INDArray dxAcc) {
-        RowKernels.layerNormBackward(dOut, xhat, rstd, gain, gGain, gBias, dxAcc);
+        if (HOST_KERNELS) {
+            RowKernels.layerNormBackward(dOut, xhat, rstd, gain, gGain, gBias, dxAcc);
+            return;
+        }
+        gGain.addi(dOut.mul(xhat).sum(true, 0));
+        gBias.addi(dOut.sum(true, 0));
+        INDArray dxhat = dOut.mulRowVector(gain);
+        INDArray m1 = dxhat.mean(true, 1);
+        INDArray m2 = dxhat.mul(xhat).mean(true, 1);
+        dxAcc.addi(dxhat.subiColumnVector(m1).subi(xhat.mulColumnVector(m2)).muliColumnVector(rstd));
     }
 
     private void activation(INDArray u, INDArray out) {

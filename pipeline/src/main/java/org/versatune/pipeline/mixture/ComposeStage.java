@@ -118,7 +118,7 @@ public final class ComposeStage {
             Json.write(conf, out.path(MANIFEST), manifest);
             out.commit(manifest, settings);
             return manifest;
-        } catch (RuntimeException e) {
+        } catch (Throwable e) { // Spark throws its checked SparkException undeclared
             out.abort();
             throw e;
         }
@@ -158,7 +158,9 @@ public final class ComposeStage {
         long[] counts = MixtureSampler.applyShortage(requested, poolSizes, w.getValue().toArray(), shortage, domains);
         spark.sparkContext().setJobDescription("compose: draw " + size + " records (" + w.getKey() + ")");
         Dataset<Row> mixture = MixtureSampler.sample(pool, domains, counts, poolSizes, seed, r.stage());
-        mixture.repartition(col("domain")).sortWithinPartitions("mixture_rank", "copy", "id")
+        // lead with the partition column: the writer then adds no sort of its own (whose order within a domain
+        // would depend on shuffle arrival), so the files are byte-identical run to run
+        mixture.repartition(col("domain")).sortWithinPartitions("domain", "mixture_rank", "copy", "id")
                 .write().partitionBy("domain").parquet(mixturePath);
         spark.sparkContext().setJobDescription("compose: realised counts");
         long[] realised = new long[domains.size()];

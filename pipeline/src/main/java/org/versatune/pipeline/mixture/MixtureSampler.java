@@ -102,7 +102,7 @@ public final class MixtureSampler {
 
     /** The mixture rows ({@code mixture.avsc}) for the given per-domain counts. */
     public static Dataset<Row> sample(Dataset<Row> pool, Domains domains, long[] counts, long[] poolSizes, long seed, int stage) {
-        Dataset<Row> ranked = pool.withColumn("mixture_rank", rank(seed, stage));
+        Dataset<Row> ranked = org.versatune.pipeline.spark.TaskFaults.hook(pool, "compose").withColumn("mixture_rank", rank(seed, stage));
         // cut-offs: the (c mod n)-th record of each domain in rank order
         Map<String, Long> remainder = new LinkedHashMap<>();
         Map<String, Long> full = new HashMap<>();

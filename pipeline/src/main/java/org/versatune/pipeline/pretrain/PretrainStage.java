@@ -155,7 +155,7 @@ public final class PretrainStage {
             windows.unpersist();
             docs.unpersist();
             return stats;
-        } catch (RuntimeException e) {
+        } catch (Throwable e) { // Spark throws its checked SparkException undeclared
             out.abort();
             throw e;
         }

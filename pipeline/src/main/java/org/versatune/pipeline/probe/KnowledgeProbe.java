@@ -74,6 +74,7 @@ public final class KnowledgeProbe {
         }
         spark.sparkContext().setJobDescription("probe: generate " + samples + " samples");
         JavaRDD<Row> out = jsc.parallelize(ids, partitions).mapPartitions(it -> {
+            org.versatune.pipeline.util.FaultInjection.task("probe", org.apache.spark.TaskContext.get().attemptNumber());
             NdThreads.use(threads);
             ModelPayload.Loaded loaded = bc.value().load();
             TransformerLm lm = loaded.newModel();
@@ -174,7 +175,7 @@ public final class KnowledgeProbe {
                     .setPredictionCol("domain").transform(generated);
             Dataset<Row> samplesDf = TableSchema.of("probe_sample").conform(labelled).persist(StorageLevel.MEMORY_AND_DISK());
             spark.sparkContext().setJobDescription("probe: write samples");
-            samplesDf.repartition(col("domain")).sortWithinPartitions("id").write().partitionBy("domain").parquet(out.path(SAMPLES));
+            samplesDf.repartition(col("domain")).sortWithinPartitions("domain", "id").write().partitionBy("domain").parquet(out.path(SAMPLES));
             Map<String, Long> counts = new LinkedHashMap<>();
             long unlabeled = 0;
             long generatedTokens = 0;
@@ -210,7 +211,7 @@ public final class KnowledgeProbe {
             out.commit(stats, settings);
             LOG.info("probe: {} samples, {} unlabeled -> {}", samples, unlabeled, output);
             return stats;
-        } catch (RuntimeException e) {
+        } catch (Throwable e) { // Spark throws its checked SparkException undeclared
             out.abort();
             throw e;
         } finally {

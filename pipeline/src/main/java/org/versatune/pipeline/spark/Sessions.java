@@ -15,7 +15,8 @@ public final class Sessions {
     public static SparkSession getOrCreate(Settings settings) {
         var sparkConf = settings.section("spark");
         SparkConf conf = new SparkConf();
-        SparkSession.Builder b = SparkSession.builder().appName(sparkConf.getString("app-name"));
+        String runId = settings.root().getString("run.id");
+        SparkSession.Builder b = SparkSession.builder().appName(sparkConf.getString("app-name") + (runId.isEmpty() ? "" : " " + runId));
         if (!conf.contains("spark.master")) {
             String master = sparkConf.getString("master");
             b.master(master);
@@ -50,7 +51,12 @@ public final class Sessions {
 
     /** A small embedded session (tests, notebooks without a cluster). */
     public static SparkSession local(String appName, int cores) {
-        SparkSession.Builder b = SparkSession.builder().appName(appName).master("local[" + cores + "]")
+        return local(appName, cores, 1);
+    }
+
+    /** An embedded session whose tasks are attempted up to {@code maxFailures} times (local[n,f]). */
+    public static SparkSession local(String appName, int cores, int maxFailures) {
+        SparkSession.Builder b = SparkSession.builder().appName(appName).master("local[" + cores + "," + maxFailures + "]")
                 .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
                 .config("spark.ui.enabled", "false")
                 .config("spark.sql.shuffle.partitions", "4");

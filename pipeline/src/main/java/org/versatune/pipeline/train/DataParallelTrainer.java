@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
 import org.versatune.pipeline.lm.BatchPlan;
 import org.versatune.pipeline.lm.LmConfig;
 import org.versatune.pipeline.lm.LocalTrainer;
+import org.versatune.pipeline.lm.MemoryCheck;
 import org.versatune.pipeline.lm.NdThreads;
 import org.versatune.pipeline.lm.Optimizer;
 import org.versatune.pipeline.lm.SftFormat;
@@ -126,6 +127,9 @@ public final class DataParallelTrainer {
                               Optimizer.Schedule schedule, long endStep, Options o, RoundListener listener) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         int partitions = data.getNumPartitions();
+        if (spark.sparkContext().isLocal()) {
+            MemoryCheck.requireTrainingFits(cfg, o.tokensPerBatch(), Math.min(partitions, Runtime.getRuntime().availableProcessors()));
+        }
         State state = start;
         Progress progress = new Progress(LOG, "train " + o.label(), endStep);
         long firstStep = start.step();
@@ -137,9 +141,18 @@ public final class DataParallelTrainer {
             Broadcast<float[]> params = jsc.broadcast(state.params().toFloatVector());
             Broadcast<float[]> moments = jsc.broadcast(state.optimizer().toFloatVector());
             int ctx = cfg.context();
-            Sum sum = data.mapPartitionsWithIndex((p, it) -> List.of(
-                    trainShard(p, it, cfg, ctx, params.value(), moments.value(), schedule, from, to, o)).iterator(), true)
-                    .treeAggregate(new Sum(), (acc, s) -> acc.add(s), (a, b) -> a.add(b));
+            Sum sum;
+            try {
+                sum = data.mapPartitionsWithIndex((p, it) -> {
+                    try {
+                        return List.of(trainShard(p, it, cfg, ctx, params.value(), moments.value(), schedule, from, to, o)).iterator();
+                    } catch (OutOfMemoryError e) {
+                        throw MemoryCheck.explain(e);
+                    }
+                }, true).treeAggregate(new Sum(), (acc, s) -> acc.add(s), (a, b) -> a.add(b));
+            } catch (OutOfMemoryError e) {
+                throw MemoryCheck.explain(e);
+            }
             params.destroy();
             moments.destroy();
             if (sum.parts != partitions) {
@@ -166,6 +179,7 @@ public final class DataParallelTrainer {
                                   float[] moments, Optimizer.Schedule schedule, long from, long to, Options o) {
         List<SftFormat.Example> ex = new ArrayList<>();
         it.forEachRemaining(ex::add);
+        MemoryCheck.requireTrainingFits(cfg, o.tokensPerBatch(), 1);
         NdThreads.use(o.threadsPerTask());
         BatchPlan plan = new BatchPlan(ex, o.tokensPerBatch(), ctx, planSeed(o.seed(), o.label(), p));
         TransformerLm model = new TransformerLm(cfg, org.nd4j.linalg.api.buffer.DataType.FLOAT, Nd4j.createFromArray(params));

@@ -321,6 +321,7 @@ public final class StagedTraining {
                                 ckpts.save(checkpoint(current, st, k, totalSteps));
                                 lastSaved[0] = st.step();
                             }
+                            org.versatune.pipeline.util.FaultInjection.afterRound(st.step());
                         });
                 long trainEnd = System.nanoTime();
                 LmCheckpoint model = checkpoint(current, s, k, totalSteps);
@@ -376,7 +377,7 @@ public final class StagedTraining {
                 data.unpersist();
                 LOG.info("stage {}/{} done: loss {} -> next weights {}", k, stages, domains.toMap(loss), domains.toMap(next));
                 return new StageResult(next, bestAfter, LmCheckpoint.load(conf, stageDir + "/model"), s.step(), totalSteps, st);
-            } catch (RuntimeException e) {
+            } catch (Throwable e) { // Spark throws its checked SparkException undeclared
                 out.abort();
                 throw e;
             }

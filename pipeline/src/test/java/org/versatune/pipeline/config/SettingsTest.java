@@ -98,4 +98,15 @@ class SettingsTest {
         assertThatThrownBy(() -> Settings.load(List.of(), List.of("domains=[law,unlabeled]")).domains())
                 .hasMessageContaining("reserved");
     }
+
+    @Test
+    void aConfigShippedWithSparkFilesIsFoundByItsBareName(@TempDir Path dir) throws Exception {
+        Path f = Files.writeString(dir.resolve("cluster.conf"), "versatune.run.seed = 77\n");
+        System.setProperty("spark.files", "file:" + f + ",file:/elsewhere/other.txt");
+        try {
+            assertThat(Settings.load(List.of("cluster.conf"), List.of()).seed()).isEqualTo(77L);
+        } finally {
+            System.clearProperty("spark.files");
+        }
+    }
 }

@@ -62,6 +62,23 @@ class TransformerLmTest {
     }
 
     @Test
+    void theDeviceBackendPathComputesTheSameAsTheHostKernels() {
+        TransformerLm m = TransformerLm.initialise(TINY, 3, DataType.DOUBLE);
+        Batch b = randomBatch(TINY, 3, 6, 11, true);
+        m.trainStep(b);
+        INDArray host = m.grads().dup();
+        boolean was = TransformerLm.HOST_KERNELS;
+        TransformerLm.HOST_KERNELS = false;
+        try {
+            double loss = m.trainStep(b).nllSum();
+            assertThat(m.grads().equalsWithEps(host, 1e-12)).isTrue();
+            assertThat(loss).isFinite();
+        } finally {
+            TransformerLm.HOST_KERNELS = was;
+        }
+    }
+
+    @Test
     void scoreAgreesWithTrainStepLoss() {
         TransformerLm m = TransformerLm.initialise(TINY, 4, DataType.DOUBLE);
         Batch b = randomBatch(TINY, 4, 6, 12, true);

@@ -11,7 +11,8 @@ public final class SparkExtension implements ParameterResolver {
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(SparkExtension.class);
 
     static final class Holder implements ExtensionContext.Store.CloseableResource {
-        final SparkSession spark = Sessions.local("versatune-tests", 2);
+        // tasks may be retried once, as on a cluster: the fault-tolerance tests fail a task's first attempt
+        final SparkSession spark = Sessions.local("versatune-tests", 2, 2);
 
         @Override
         public void close() {
