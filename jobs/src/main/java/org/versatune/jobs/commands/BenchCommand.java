@@ -14,7 +14,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks the project keeps (results in bench/results).",
-        subcommands = {BenchCommand.Lm.class, BenchCommand.Classifier.class})
+        subcommands = {BenchCommand.Lm.class, BenchCommand.Classifier.class, BenchCommand.Compose.class})
 public final class BenchCommand {
     @Command(name = "lm", mixinStandardHelpOptions = true,
             description = "GEMM peak, training tokens/s, FLOPs per token, MFU and generation speed of the configured model; prints one JSON object last.")
@@ -69,6 +69,35 @@ public final class BenchCommand {
             var out = spec.commandLine().getOut();
             Map<String, Object> r = org.versatune.jobs.bench.ClassifierBenchmark.run(spark(), common.settings(), inputs, text,
                     java.nio.file.Path.of(work), fasttext, repeat, line -> {
+                        out.println(line);
+                        out.flush();
+                    });
+            out.println(Json.MAPPER.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
+            out.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "compose", mixinStandardHelpOptions = true,
+            description = "Compose from pools of N records (the input pool replicated with new ids); prints one JSON object last.")
+    public static final class Compose extends StageCommand {
+        @Option(names = "--input", required = true, arity = "1..*", paramLabel = "PATH")
+        List<String> inputs;
+
+        @Option(names = "--records", split = ",", defaultValue = "1000000,10000000", paramLabel = "N,...")
+        List<Long> records;
+
+        @Option(names = "--size", defaultValue = "60000", description = "mixture size (default: ${DEFAULT-VALUE}, the paper's per-epoch budget)")
+        long size;
+
+        @Option(names = "--work", defaultValue = "bench/work/compose", paramLabel = "DIR")
+        String work;
+
+        @Override
+        public Integer call() throws Exception {
+            var out = spec.commandLine().getOut();
+            Map<String, Object> r = org.versatune.jobs.bench.ComposeBenchmark.run(spark(), common.settings(), inputs, records, size,
+                    new java.io.File(work).getAbsolutePath(), line -> {
                         out.println(line);
                         out.flush();
                     });

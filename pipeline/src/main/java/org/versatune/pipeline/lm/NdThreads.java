@@ -18,9 +18,13 @@ public final class NdThreads {
         if (n == current) {
             return;
         }
-        Nd4j.factory().blas().setMaxThreads(n);
-        Nd4j.getEnvironment().setMaxThreads(n);
-        Nd4j.getEnvironment().setMaxMasterThreads(n);
+        try {
+            Nd4j.factory().blas().setMaxThreads(n);
+            Nd4j.getEnvironment().setMaxThreads(n);
+            Nd4j.getEnvironment().setMaxMasterThreads(n);
+        } catch (UnsupportedOperationException | IllegalStateException e) {
+            // device backends (CUDA) do not take CPU thread counts
+        }
         RowKernels.setThreads(n);
         current = n;
     }

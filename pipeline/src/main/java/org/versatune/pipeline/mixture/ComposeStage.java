@@ -165,12 +165,16 @@ public final class ComposeStage {
         spark.sparkContext().setJobDescription("compose: realised counts");
         long[] realised = new long[domains.size()];
         long[] repeats = new long[domains.size()];
+        long mixtureHash = 0;
         for (Row row : TableSchema.of("mixture").read(spark, mixturePath).groupBy("domain")
                 .agg(org.apache.spark.sql.functions.count("id"), org.apache.spark.sql.functions.sum(
-                        org.apache.spark.sql.functions.when(col("copy").gt(0), 1).otherwise(0))).collectAsList()) {
+                        org.apache.spark.sql.functions.when(col("copy").gt(0), 1).otherwise(0)),
+                        org.apache.spark.sql.functions.bit_xor(org.apache.spark.sql.functions.xxhash64(col("domain"), col("id"),
+                                col("copy"), col("instruction"), col("input"), col("output"), col("text")))).collectAsList()) {
             int i = domains.indexOf(row.getString(0));
             realised[i] = row.getLong(1);
             repeats[i] = row.getLong(2);
+            mixtureHash ^= row.getLong(3);
         }
         spark.sparkContext().setJobDescription(null);
         Map<String, Object> m = new LinkedHashMap<>();
@@ -199,6 +203,8 @@ public final class ComposeStage {
         }
         m.put("domains", per);
         m.put("realised_total", total);
+        // order-independent hash of the mixture's rows: equal mixtures have equal fingerprints on any cluster
+        m.put("mixture_fingerprint", Long.toHexString(mixtureHash));
         m.put("inputs", inputs);
         m.put("pool_fingerprint", fingerprint);
         if (total != size) {
