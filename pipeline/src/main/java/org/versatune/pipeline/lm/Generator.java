@@ -18,17 +18,33 @@ import java.util.Random;
  * repetition penalty on every token already in the row (logits above 0 divided by it, below 0 multiplied).
  */
 public final class Generator {
-    public record Sampling(int maxTokens, double temperature, double topP, int topK, double repetitionPenalty)
-            implements java.io.Serializable {
+    /**
+     * Sampling settings. {@code focusAfter} > 0 switches to {@code focusTemperature} after that many generated
+     * tokens: the opening tokens (where a text's domain is decided) keep the probe's temperature while small
+     * models, which drift across topics at temperature 1, stay on the topic they began with.
+     */
+    public record Sampling(int maxTokens, double temperature, double topP, int topK, double repetitionPenalty,
+                           int focusAfter, double focusTemperature) implements java.io.Serializable {
         public Sampling {
-            if (maxTokens < 1 || temperature < 0 || topP <= 0 || topP > 1 || topK < 0 || repetitionPenalty <= 0) {
+            if (maxTokens < 1 || temperature < 0 || topP <= 0 || topP > 1 || topK < 0 || repetitionPenalty <= 0
+                    || focusAfter < 0 || focusTemperature < 0) {
                 throw new IllegalArgumentException("invalid sampling settings: " + this);
             }
         }
 
+        public Sampling(int maxTokens, double temperature, double topP, int topK, double repetitionPenalty) {
+            this(maxTokens, temperature, topP, topK, repetitionPenalty, 0, temperature);
+        }
+
         public static Sampling from(com.typesafe.config.Config c) {
             return new Sampling(c.getInt("max-tokens"), c.getDouble("temperature"), c.getDouble("top-p"),
-                    c.getInt("top-k"), c.getDouble("repetition-penalty"));
+                    c.getInt("top-k"), c.getDouble("repetition-penalty"), c.getInt("focus-after-tokens"),
+                    c.getDouble("focus-temperature"));
+        }
+
+        /** The temperature for the {@code generated}-th generated token. */
+        double temperatureAt(int generated) {
+            return focusAfter > 0 && generated >= focusAfter ? focusTemperature : temperature;
         }
     }
 
@@ -87,7 +103,7 @@ public final class Generator {
                     next = BpeTokenizer.PAD;
                 } else {
                     row(l, r, logits, tmp);
-                    next = sample(logits, seen[r], s, rnd[r]);
+                    next = sample(logits, seen[r], s, s.temperatureAt(out.get(r).size()), rnd[r]);
                     if (next == BpeTokenizer.EOS) {
                         done[r] = true;
                     } else {
@@ -125,6 +141,10 @@ public final class Generator {
 
     /** Samples a token id from raw logits (modified in place). Special tokens other than the end are never sampled. */
     static int sample(double[] logits, boolean[] seen, Sampling s, Random rnd) {
+        return sample(logits, seen, s, s.temperature(), rnd);
+    }
+
+    static int sample(double[] logits, boolean[] seen, Sampling s, double temperature, Random rnd) {
         int v = logits.length;
         logits[BpeTokenizer.PAD] = Double.NEGATIVE_INFINITY;
         logits[BpeTokenizer.BOS] = Double.NEGATIVE_INFINITY;
@@ -136,7 +156,7 @@ public final class Generator {
                 }
             }
         }
-        if (s.temperature() == 0) {
+        if (temperature == 0) {
             int best = 0;
             for (int i = 1; i < v; i++) {
                 if (logits[i] > logits[best]) {
@@ -161,7 +181,7 @@ public final class Generator {
         }
         double sum = 0;
         for (int i = 0; i < v; i++) {
-            double p = Double.isFinite(logits[i]) ? Math.exp((logits[i] - max) / s.temperature()) : 0;
+            double p = Double.isFinite(logits[i]) ? Math.exp((logits[i] - max) / temperature) : 0;
             logits[i] = p;
             sum += p;
         }

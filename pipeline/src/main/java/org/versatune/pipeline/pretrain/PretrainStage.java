@@ -198,18 +198,24 @@ public final class PretrainStage {
             DataTypes.createStructField("len", DataTypes.IntegerType, false),
             DataTypes.createStructField("tokens", DataTypes.createArrayType(DataTypes.IntegerType, false), false)});
 
-    /** Each document as {@code <bos> text <eos>} cut into windows of up to context+1 tokens (stride context). */
+    /**
+     * Each document as {@code text <eos>} cut into windows of up to context tokens (stride context), each preceded
+     * by the begin token. Every window starting with it matters for the probe: the model then learns that text
+     * from anywhere in a domain follows the begin token in proportion to the domain's tokens, so what it writes
+     * from the begin token alone reflects the token mixture (windows only at document starts would reflect the
+     * mixture of document starts instead, skewed toward domains of short documents).
+     */
     static Dataset<Row> windows(SparkSession spark, Dataset<Row> docs, Broadcast<BpeTokenizer> tok, int context, long seed) {
         JavaRDD<Row> rows = docs.select("id", "domain", "text", "heldout").javaRDD().flatMap(r -> {
             int[] body = tok.value().encode(r.getString(2));
-            int[] all = new int[body.length + 2];
-            all[0] = BpeTokenizer.BOS;
-            System.arraycopy(body, 0, all, 1, body.length);
+            int[] all = java.util.Arrays.copyOf(body, body.length + 1);
             all[all.length - 1] = BpeTokenizer.EOS;
             List<Row> out = new ArrayList<>();
-            for (int start = 0, c = 0; start < all.length - 1; start += context, c++) {
-                int end = Math.min(all.length, start + context + 1);
-                int[] w = java.util.Arrays.copyOfRange(all, start, end);
+            for (int start = 0, c = 0; start < all.length; start += context, c++) {
+                int end = Math.min(all.length, start + context);
+                int[] w = new int[end - start + 1];
+                w[0] = BpeTokenizer.BOS;
+                System.arraycopy(all, start, w, 1, end - start);
                 out.add(RowFactory.create(r.getString(1), r.getBoolean(3), r.getString(0), c, w.length - 1, w));
             }
             return out.iterator();

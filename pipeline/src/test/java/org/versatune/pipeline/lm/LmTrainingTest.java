@@ -129,6 +129,22 @@ public class LmTrainingTest {
     }
 
     @Test
+    void focusSamplingSwitchesTemperatureAfterTheOpeningTokens() {
+        Generator.Sampling paper = new Generator.Sampling(10, 1.0, 1.0, 0, 1.1);
+        assertThat(paper.temperatureAt(0)).isEqualTo(1.0);
+        assertThat(paper.temperatureAt(9)).isEqualTo(1.0);
+        Generator.Sampling focus = new Generator.Sampling(10, 1.0, 1.0, 0, 1.1, 4, 0.0);
+        assertThat(focus.temperatureAt(3)).isEqualTo(1.0);
+        assertThat(focus.temperatureAt(4)).isEqualTo(0.0);
+        TransformerLm m = TransformerLm.initialise(SMALL, 3, DataType.FLOAT);
+        List<int[]> a = Generator.generate(m, new int[4][], focus, 9);
+        List<int[]> b = Generator.generate(m, new int[4][], focus, 9);
+        for (int i = 0; i < 4; i++) {
+            assertThat(a.get(i)).isEqualTo(b.get(i));
+        }
+    }
+
+    @Test
     void topKOneIsGreedy() {
         double[] logits = {0, 0, 0, 0, 1.0, 3.0, 2.0};
         boolean[] seen = new boolean[7];
