@@ -78,7 +78,8 @@ pipeline() {  # $1 = runner (submit client | local_run), $2 = output root
   if [ "$REDUCED" = 0 ]; then
     $run classifier train --input "$out/ingest/records" "$S/pretrain" --output "$out/classifier"
     $run classify --model "$out/classifier" --input "$S/pretrain" --output "$out/classified"
-    $run pretrain --input "$S/pretrain" --mix "law=0.10,medicine=0.10,finance=0.05,science=0.15,code=0.25,general=0.35" --output "$out/base"
+    $run pretrain --input "$S/pretrain" --mix "law=0.10,medicine=0.10,finance=0.05,science=0.15,code=0.25,general=0.35" \
+      --tokens 150000 --output "$out/base"
     $run probe --model "$out/base" --classifier "$out/classifier" --output "$out/probe"
     $run compose --pool "$out/ingest/records" --weights versatune --distribution "$out/probe/distribution.json" --size 300 --output "$out/mixture"
     $run train --model "$out/base" --pool "$out/ingest/records" --eval "$S/sft" --weights versatune \

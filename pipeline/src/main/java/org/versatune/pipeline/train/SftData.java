@@ -28,13 +28,28 @@ public final class SftData {
     public static JavaRDD<SftFormat.Example> examples(SparkSession spark, Dataset<Row> records, BpeTokenizer tok, int context,
                                                       int partitions, long seed) {
         Broadcast<BpeTokenizer> bt = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(tok);
-        Dataset<Row> withCopy = java.util.Arrays.asList(records.columns()).contains("copy") ? records : records.withColumn("copy", lit(0));
+        Dataset<Row> withCopy = java.util.Arrays.asList(records.columns()).contains("copy") ? records.withColumn("copy", col("copy").cast("int"))
+                : records.withColumn("copy", lit(0));
         Dataset<Row> keyed = withCopy.withColumn("_key", xxhash64(col("id"), col("copy"), lit(seed)))
-                .withColumn("_shard", pmod(col("_key"), lit(partitions)));
-        return keyed.repartition(partitions, col("_shard")).sortWithinPartitions("_key", "id", "copy")
-                .select("instruction", "input", "output", "text").javaRDD().map(r -> r.isNullAt(3)
-                        ? SftFormat.sft(bt.value(), r.getString(0), r.getString(1), r.getString(2), context)
-                        : SftFormat.window(windowTokens(bt.value(), r.getString(3), context)));
+                .withColumn("_shard", pmod(col("_key"), lit(partitions)).cast("int"));
+        // shard i goes to partition i exactly (a HashPartitioner on small ints is the identity), then each shard is
+        // sorted, so the shards do not depend on how the input was partitioned
+        return keyed.select("_shard", "_key", "id", "copy", "instruction", "input", "output", "text").javaRDD()
+                .mapToPair(r -> new scala.Tuple2<>(r.getInt(0), r))
+                .partitionBy(new org.apache.spark.HashPartitioner(partitions))
+                .values()
+                .mapPartitions(it -> {
+                    java.util.List<Row> rows = new java.util.ArrayList<>();
+                    it.forEachRemaining(rows::add);
+                    rows.sort(java.util.Comparator.<Row>comparingLong(r -> r.getLong(1)).thenComparing(r -> r.getString(2))
+                            .thenComparingInt(r -> r.getInt(3)));
+                    java.util.List<SftFormat.Example> out = new java.util.ArrayList<>(rows.size());
+                    for (Row r : rows) {
+                        out.add(r.isNullAt(7) ? SftFormat.sft(bt.value(), r.getString(4), r.getString(5), r.getString(6), context)
+                                : SftFormat.window(windowTokens(bt.value(), r.getString(7), context)));
+                    }
+                    return out.iterator();
+                });
     }
 
     private static int[] windowTokens(BpeTokenizer tok, String text, int context) {

@@ -135,6 +135,21 @@ class StagedTrainingTest {
     }
 
     @Test
+    void everyShardGetsExamplesAndShardsDoNotDependOnTheInputPartitioning(SparkSession spark) {
+        org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> recs = org.versatune.pipeline.ingest.Ingest.read(spark, S,
+                List.of(Samples.sft("law")), null).records();
+        LmCheckpoint b = LmCheckpoint.load(new Configuration(), base);
+        for (int p : new int[]{2, 3, 5}) {
+            List<List<String>> a = SftData.examples(spark, recs.repartition(1), b.tokenizer(), 48, p, 7)
+                    .map(e -> java.util.Arrays.toString(e.tokens()) + "@" + e.lossFrom()).glom().collect();
+            List<List<String>> c = SftData.examples(spark, recs.repartition(4), b.tokenizer(), 48, p, 7)
+                    .map(e -> java.util.Arrays.toString(e.tokens()) + "@" + e.lossFrom()).glom().collect();
+            assertThat(a).hasSize(p).allMatch(shard -> !shard.isEmpty());
+            assertThat(a).isEqualTo(c);
+        }
+    }
+
+    @Test
     void clampTargetKeepsTheShareWithinBoundsAndTheRestInProportion() {
         double[] w = StagedTraining.clampTarget(new double[]{0.9, 0.06, 0.04}, 0, 0.3, 0.7);
         assertThat(w[0]).isCloseTo(0.7, within(1e-12));
