@@ -131,7 +131,7 @@ public final class DataParallelTrainer {
             MemoryCheck.requireTrainingFits(cfg, o.tokensPerBatch(), Math.min(partitions, Runtime.getRuntime().availableProcessors()));
         }
         State state = start;
-        Progress progress = new Progress(LOG, "train " + o.label(), endStep);
+        Progress progress = new Progress(LOG, "train " + o.label(), start.step(), endStep);
         long firstStep = start.step();
         double tokensDone = 0;
         while (state.step() < endStep) {

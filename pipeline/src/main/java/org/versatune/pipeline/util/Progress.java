@@ -7,12 +7,19 @@ public final class Progress {
     private final Logger log;
     private final String what;
     private final long total;
+    private final long startDone;
     private final long started = System.nanoTime();
     private long lastPrint;
 
     public Progress(Logger log, String what, long total) {
+        this(log, what, 0, total);
+    }
+
+    /** For resumed work: {@code startDone} units were done before this run, so the ETA ignores them. */
+    public Progress(Logger log, String what, long startDone, long total) {
         this.log = log;
         this.what = what;
+        this.startDone = startDone;
         this.total = total;
     }
 
@@ -25,9 +32,14 @@ public final class Progress {
         lastPrint = now;
         double elapsed = (now - started) / 1e9;
         double frac = total > 0 ? (double) done / total : 0;
-        String eta = frac > 0 && frac < 1 ? formatSeconds(elapsed / frac - elapsed) : "-";
+        String eta = done > startDone && done < total ? formatSeconds(eta(elapsed, done)) : "-";
         log.info(String.format("%s: %d/%d %s (%.0f%%), %s, elapsed %s, ETA %s", what, done, total, unit, 100 * frac,
                 extra, formatSeconds(elapsed), eta));
+    }
+
+    /** Seconds left at the rate of this run so far (units done before a resume do not count). */
+    double eta(double elapsedSeconds, long done) {
+        return elapsedSeconds * (total - done) / (done - startDone);
     }
 
     public double elapsedSeconds() {
