@@ -116,7 +116,8 @@ public final class ExperimentResults {
     /** Does the paper's ordering reproduce (on mean comprehensive score)? */
     private static Map<String, Object> direction(Map<String, Object> per) {
         Map<String, Object> d = new LinkedHashMap<>();
-        String[][] pairs = {{"versatune-dynamic", "versatune"}, {"versatune", "uniform"}, {"uniform", "inverse"}};
+        String[][] pairs = {{"versatune-dynamic", "versatune"}, {"versatune", "uniform"}, {"uniform", "inverse"},
+                {"versatune-dynamic", "uniform"}};
         for (String[] p : pairs) {
             if (per.containsKey(p[0]) && per.containsKey(p[1])) {
                 double a = (Double) ((Map<?, ?>) per.get(p[0])).get("comprehensive_score_mean");

@@ -1,7 +1,6 @@
-package org.versatune.pipeline;
+package org.versatune.pipeline.experiment;
 
 import org.junit.jupiter.api.Test;
-import org.versatune.pipeline.experiment.ExperimentMetrics;
 
 import java.util.LinkedHashMap;
 import java.util.List;
