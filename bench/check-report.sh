@@ -10,7 +10,8 @@ src="${1:?usage: bench/check-report.sh REPORT_DIR_OR_INDEX_HTML}"
 if ! command -v chromium >/dev/null; then
   echo "installing chromium (Debian package)..." >&2
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 ||
+    { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 fi
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 cp "$src" "$tmp/index.html"

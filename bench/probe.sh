@@ -3,11 +3,13 @@
 # (code-heavy, law-heavy), probe each with N samples, and report the total-variation distance of the raw and the
 # corrected distribution from the known mix. Target: TV <= 0.05 for both, corrected closer than raw.
 # Usage: bench/probe.sh DATA_DIR CLASSIFIER_DIR [TOKENS]   -> bench/results/probe-<UTC date>.json
+# PROBE_SAMPLES="500 2000 5000" (the default) sets the sample counts tried.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data="${1:?usage: bench/probe.sh DATA_DIR CLASSIFIER_DIR [TOKENS]}"
 clf="${2:?usage: bench/probe.sh DATA_DIR CLASSIFIER_DIR [TOKENS]}"
 tokens="${3:-1000000}"
+samples="${PROBE_SAMPLES:-500 2000 5000}"
 source conf/env.sh
 work=bench/work/probe
 mkdir -p "$work" bench/results
@@ -17,20 +19,21 @@ declare -A MIX=(
 )
 for name in code-heavy law-heavy; do
   ./versatune pretrain --input "$data/pretrain" --mix "${MIX[$name]}" --tokens "$tokens" --output "$work/$name/base" --resume
-  for n in 500 2000 5000; do
+  for n in $samples; do
     ./versatune probe --model "$work/$name/base" --classifier "$clf" --samples "$n" --output "$work/$name/probe-$n"
   done
 done
 out="bench/results/probe-$(date -u +%Y%m%dT%H%M%SZ).json"
-python3 - "$work" "$out" "${MIX[code-heavy]}" "${MIX[law-heavy]}" "$tokens" <<'PY'
+python3 - "$work" "$out" "${MIX[code-heavy]}" "${MIX[law-heavy]}" "$tokens" "$samples" <<'PY'
 import json, sys
 work, out, code, law, tokens = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+samples = [int(n) for n in sys.argv[6].split()]
 mixes = {"code-heavy": code, "law-heavy": law}
 res = {"command": "bench/probe.sh DATA_DIR CLASSIFIER_DIR %d" % tokens, "pretrain_tokens": tokens, "models": {}}
 for name, spec in mixes.items():
     truth = {k: float(v) for k, v in (p.split("=") for p in spec.split(","))}
     runs = {}
-    for n in (500, 2000, 5000):
+    for n in samples:
         d = json.load(open(f"{work}/{name}/probe-{n}/distribution.json"))
         raw = {k: v["raw"] for k, v in d["domains"].items()}
         cor = {k: v["corrected"] for k, v in d["domains"].items()}

@@ -94,7 +94,9 @@ public final class ExperimentReport {
             if (!fs.exists(sd)) {
                 continue;
             }
-            for (FileStatus seed : fs.listStatus(sd)) {
+            FileStatus[] seeds = fs.listStatus(sd);
+            java.util.Arrays.sort(seeds);   // listing order is the file system's; the report lists seeds in order
+            for (FileStatus seed : seeds) {
                 Path h = new Path(seed.getPath(), "weight-history.json");
                 if (fs.exists(h)) {
                     weightsChart(fs, root, s + " " + seed.getPath().getName(), readList(conf, h), charts);

@@ -3,7 +3,6 @@ package org.versatune.pipeline.experiment;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.versatune.pipeline.domain.Domains;
 import org.versatune.pipeline.io.Json;
 
@@ -28,8 +27,8 @@ class ExperimentResultsTest {
     static final Configuration CONF = new Configuration();
     static final double[] BASE = {10, 20, 30};
 
-    @TempDir
-    java.nio.file.Path tmp;
+    /** Kept after the build: CI renders this report in headless Chromium (bench/check-report.sh). */
+    static final java.nio.file.Path OUT = java.nio.file.Path.of("target", "experiment-report-test");
 
     /** A saved run: summary.json with base and final per-domain scores (NLL consistent with them). */
     void run(String out, String strategy, long seed, double... scores) {
@@ -60,7 +59,8 @@ class ExperimentResultsTest {
     @Test
     @SuppressWarnings("unchecked")
     void summaryAcrossSeedsAndReportFromSavedRuns() throws Exception {
-        String out = tmp.resolve("exp").toString();
+        org.apache.commons.io.FileUtils.deleteDirectory(OUT.toFile());
+        String out = OUT.toAbsolutePath().toString();
         run(out, "uniform", 1, 12, 22, 32);            // comprehensive 22
         run(out, "uniform", 2, 11, 21, 31);            // 21
         run(out, "versatune-dynamic", 1, 14, 24, 34);  // 24: +9.09% over uniform
@@ -119,6 +119,7 @@ class ExperimentResultsTest {
             images++;
         }
         assertThat(images).isEqualTo(7);
+        assertThat(html.indexOf("versatune-dynamic seed-1")).isLessThan(html.indexOf("versatune-dynamic seed-2"));
         assertThat(html).contains("Probed distribution", "Weights per stage: versatune-dynamic seed-1", "Domain expansion (target law)",
                 "versatune-dynamic &gt; uniform=true");
     }
