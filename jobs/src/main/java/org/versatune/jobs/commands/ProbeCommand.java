@@ -4,6 +4,7 @@ import org.versatune.pipeline.probe.KnowledgeProbe;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.util.List;
 import java.util.Map;
 
 @Command(name = "probe", mixinStandardHelpOptions = true,
@@ -18,12 +19,19 @@ public final class ProbeCommand extends StageCommand {
     @Option(names = "--samples", paramLabel = "N", description = "texts to generate (default: versatune.probe.samples)")
     Integer samples;
 
+    @Option(names = "--calibration", arity = "1..*", paramLabel = "PATHS",
+            description = "raw text per domain (files named after their domain): the model continues document openings "
+                    + "so the shares are corrected for how recognisable its own text is per domain (default: "
+                    + "versatune.probe.calibration.input; none: off)")
+    List<String> calibration;
+
     @Option(names = "--output", required = true, paramLabel = "DIR")
     String output;
 
     @Override
     public Integer call() {
-        Map<String, Object> stats = KnowledgeProbe.run(spark(), common.settings(), model, classifier, samples, output, common.overwrite());
+        var settings = calibration == null ? common.settings() : common.settings().with("probe.calibration.input", calibration);
+        Map<String, Object> stats = KnowledgeProbe.run(spark(), settings, model, classifier, samples, output, common.overwrite());
         report(String.format("probe: %s samples, %s unlabeled -> %s/%s", stats.get("samples"), stats.get("unlabeled"), output,
                 KnowledgeProbe.DISTRIBUTION), stats);
         return 0;

@@ -108,13 +108,78 @@ public final class DomainDistribution {
      * corrects each draw, and takes the equal-tailed quantiles. Seeded.
      */
     public static double[][] correctedInterval(long[] counts, double[][] confusion, double level, int draws, long seed) {
+        return interval(counts, p -> correct(p, confusion), level, draws, seed);
+    }
+
+    /**
+     * Shares from counts of the k domains plus a last "unlabeled" count, through a generation-aware confusion matrix
+     * {@code g} (k rows: the true domain of a generated text; k + 1 columns: the label it gets, unlabeled last):
+     * the p on the simplex that minimises |g^T p - q|^2, q the observed label shares. Projected gradient descent
+     * with step 1/L (L bounds the gradient's Lipschitz constant), from the uniform start: deterministic.
+     */
+    public static double[] calibrated(double[] q, double[][] g, int iterations) {
+        int k = g.length;
+        double frob = 0;
+        for (double[] row : g) {
+            for (double v : row) {
+                frob += v * v;
+            }
+        }
+        double step = 1 / (2 * Math.max(frob, 1e-12));
+        double[] p = new double[k];
+        Arrays.fill(p, 1.0 / k);
+        double[] resid = new double[q.length];
+        for (int it = 0; it < iterations; it++) {
+            for (int j = 0; j < q.length; j++) {
+                double v = -q[j];
+                for (int i = 0; i < k; i++) {
+                    v += g[i][j] * p[i];
+                }
+                resid[j] = v;
+            }
+            for (int i = 0; i < k; i++) {
+                double grad = 0;
+                for (int j = 0; j < q.length; j++) {
+                    grad += g[i][j] * resid[j];
+                }
+                p[i] -= step * 2 * grad;
+            }
+            p = projectToSimplex(p);
+        }
+        return p;
+    }
+
+    /** Euclidean projection onto the probability simplex (sort-based, exact). */
+    static double[] projectToSimplex(double[] v) {
+        double[] u = v.clone();
+        Arrays.sort(u);
+        double cum = 0;
+        double theta = 0;
+        for (int j = u.length - 1, n = 1; j >= 0; j--, n++) {
+            cum += u[j];
+            double t = (cum - 1) / n;
+            if (u[j] - t > 0) {
+                theta = t;
+            }
+        }
+        double[] p = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            p[i] = Math.max(0, v[i] - theta);
+        }
+        return p;
+    }
+
+    /** Equal-tailed interval of an estimate of the shares: Dirichlet (Jeffreys) draws of the counts pushed through it. */
+    public static double[][] interval(long[] counts, java.util.function.UnaryOperator<double[]> estimate, double level,
+                                      int draws, long seed) {
         int k = counts.length;
         Well19937c rng = new Well19937c(seed);
         GammaDistribution[] g = new GammaDistribution[k];
         for (int i = 0; i < k; i++) {
             g[i] = new GammaDistribution(rng, counts[i] + PRIOR, 1.0);
         }
-        double[][] samples = new double[k][draws];
+        int m = estimate.apply(shares(counts)).length;
+        double[][] samples = new double[m][draws];
         double[] p = new double[k];
         for (int d = 0; d < draws; d++) {
             double sum = 0;
@@ -125,14 +190,14 @@ public final class DomainDistribution {
             for (int i = 0; i < k; i++) {
                 p[i] /= sum;
             }
-            double[] c = correct(p, confusion);
-            for (int i = 0; i < k; i++) {
+            double[] c = estimate.apply(p.clone());
+            for (int i = 0; i < c.length; i++) {
                 samples[i][d] = c[i];
             }
         }
-        double[][] out = new double[k][2];
+        double[][] out = new double[m][2];
         double tail = (1 - level) / 2;
-        for (int i = 0; i < k; i++) {
+        for (int i = 0; i < m; i++) {
             Arrays.sort(samples[i]);
             out[i][0] = samples[i][(int) Math.floor(tail * (draws - 1))];
             out[i][1] = samples[i][(int) Math.ceil((1 - tail) * (draws - 1))];

@@ -28,6 +28,7 @@ import org.versatune.pipeline.schema.TableSchema;
 import org.versatune.pipeline.util.Seeds;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -58,6 +59,20 @@ public final class KnowledgeProbe {
 
     /** Generates {@code samples} texts: one Spark task per chunk group, the model decoded once per executor. */
     public static Dataset<Row> generate(SparkSession spark, Settings settings, LmCheckpoint model, int samples, long seed) {
+        return generate(spark, settings, model, samples, null, seed);
+    }
+
+    /** Continues each prompt (token ids, without the start token) once; ids follow the prompts' order. */
+    public static Dataset<Row> generate(SparkSession spark, Settings settings, LmCheckpoint model, List<int[]> prompts, long seed) {
+        return generate(spark, settings, model, prompts.size(), prompts, seed);
+    }
+
+    static String sampleId(int chunk, int row) {
+        return String.format("s%05d-%03d", chunk, row);
+    }
+
+    private static Dataset<Row> generate(SparkSession spark, Settings settings, LmCheckpoint model, int samples,
+                                         List<int[]> prompts, long seed) {
         var probe = settings.section("probe");
         int rows = probe.getInt("chunk-rows");
         int chunks = (samples + rows - 1) / rows;
@@ -72,7 +87,8 @@ public final class KnowledgeProbe {
         for (int c = 0; c < chunks; c++) {
             ids.add(c);
         }
-        spark.sparkContext().setJobDescription("probe: generate " + samples + " samples");
+        int[][] promptArray = prompts == null ? null : prompts.toArray(new int[0][]);
+        spark.sparkContext().setJobDescription("probe: generate " + samples + (prompts == null ? " samples" : " continuations"));
         JavaRDD<Row> out = jsc.parallelize(ids, partitions).mapPartitions(it -> {
             org.versatune.pipeline.util.FaultInjection.task("probe", org.apache.spark.TaskContext.get().attemptNumber());
             NdThreads.use(threads);
@@ -82,9 +98,10 @@ public final class KnowledgeProbe {
             while (it.hasNext()) {
                 int c = it.next();
                 int n = Math.min(rows, samples - c * rows);
-                List<int[]> gen = Generator.generate(lm, new int[n][], sampling, Seeds.derive(seed, "chunk", c));
+                int[][] chunkPrompts = promptArray == null ? new int[n][] : Arrays.copyOfRange(promptArray, c * rows, c * rows + n);
+                List<int[]> gen = Generator.generate(lm, chunkPrompts, sampling, Seeds.derive(seed, "chunk", c));
                 for (int r = 0; r < n; r++) {
-                    res.add(RowFactory.create(String.format("s%05d-%03d", c, r), c, loaded.tokenizer().decode(gen.get(r)),
+                    res.add(RowFactory.create(sampleId(c, r), c, loaded.tokenizer().decode(gen.get(r)),
                             gen.get(r).length));
                 }
             }
@@ -96,6 +113,17 @@ public final class KnowledgeProbe {
     /** The distribution of the labelled samples: shares, intervals, corrected shares, counts. */
     public static Map<String, Object> distribution(Domains domains, Map<String, Long> counts, long unlabeled,
                                                    double[][] confusionRates, int draws, long seed) {
+        return distribution(domains, counts, unlabeled, confusionRates, null, 0, draws, seed);
+    }
+
+    /**
+     * As above; with a calibration ({@link ProbeCalibration}) {@code corrected} comes from inverting the observed
+     * label shares, unlabeled included, through the model's own per-domain labelling rates, and the
+     * validation-confusion correction is kept as {@code corrected_confusion}.
+     */
+    public static Map<String, Object> distribution(Domains domains, Map<String, Long> counts, long unlabeled,
+                                                   double[][] confusionRates, double[][] calibration, int iterations,
+                                                   int draws, long seed) {
         long[] n = new long[domains.size()];
         for (int i = 0; i < n.length; i++) {
             n[i] = counts.getOrDefault(domains.name(i), 0L);
@@ -104,11 +132,22 @@ public final class KnowledgeProbe {
         double[][] ci = DomainDistribution.dirichletInterval(n, 0.95);
         double[] corrected = confusionRates == null ? raw : DomainDistribution.correct(raw, confusionRates);
         double[][] cci = confusionRates == null ? ci : DomainDistribution.correctedInterval(n, confusionRates, 0.95, draws, seed);
+        double[] byConfusion = corrected;
+        if (calibration != null) {
+            long[] withUnlabeled = Arrays.copyOf(n, n.length + 1);
+            withUnlabeled[n.length] = unlabeled;
+            corrected = DomainDistribution.calibrated(DomainDistribution.shares(withUnlabeled), calibration, iterations);
+            cci = DomainDistribution.interval(withUnlabeled, q -> DomainDistribution.calibrated(q, calibration, iterations),
+                    0.95, draws, seed);
+        }
         Map<String, Object> per = new LinkedHashMap<>();
         for (int i = 0; i < n.length; i++) {
             Map<String, Object> d = new LinkedHashMap<>();
             d.put("raw", raw[i]);
             d.put("corrected", corrected[i]);
+            if (calibration != null) {
+                d.put("corrected_confusion", byConfusion[i]);
+            }
             d.put("low", ci[i][0]);
             d.put("high", ci[i][1]);
             d.put("corrected_low", cci[i][0]);
@@ -121,7 +160,11 @@ public final class KnowledgeProbe {
         m.put("labeled", java.util.Arrays.stream(n).sum());
         m.put("unlabeled", unlabeled);
         m.put("interval", "95% equal-tailed, Dirichlet posterior with Jeffreys prior (corrected: the same draws pushed through the correction)");
-        m.put("correction", confusionRates == null ? "none (no confusion matrix beside the classifier)"
+        m.put("correction", calibration != null
+                ? "calibrated: the p on the simplex minimising |G^T p - q|^2, q the observed label shares with unlabeled, "
+                + "G the labels of the model's continuations of real documents per domain (corrected_confusion: the "
+                + "validation-confusion correction)"
+                : confusionRates == null ? "none (no confusion matrix beside the classifier)"
                 : "adjusted classify-and-count: solve C^T p = p_raw, clip at 0, renormalise");
         return m;
     }
@@ -189,8 +232,14 @@ public final class KnowledgeProbe {
                 generatedTokens += r.getLong(2);
             }
             samplesDf.unpersist();
-            Map<String, Object> dist = distribution(domains, counts, unlabeled, confusion, probe.getInt("interval-draws"),
-                    Seeds.derive(seed, "interval"));
+            List<String> calInputs = probe.getStringList("calibration.input");
+            ProbeCalibration.Result cal = calInputs.isEmpty() ? null
+                    : ProbeCalibration.measure(spark, settings, model, clf, calInputs, Seeds.derive(seed, "calibration"));
+            Map<String, Object> dist = distribution(domains, counts, unlabeled, confusion, cal == null ? null : cal.rates(),
+                    probe.getInt("calibration.iterations"), probe.getInt("interval-draws"), Seeds.derive(seed, "interval"));
+            if (cal != null) {
+                dist.put("calibration", cal.toJson(domains, calInputs));
+            }
             Map<String, Object> used = new LinkedHashMap<>();
             used.put("samples", samples);
             used.put("chunk_rows", probe.getInt("chunk-rows"));

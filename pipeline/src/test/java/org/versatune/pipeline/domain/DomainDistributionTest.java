@@ -79,4 +79,37 @@ class DomainDistributionTest {
         }
         assertThat(DomainDistribution.correctedInterval(n, c, 0.95, 1000, 7)).isEqualTo(ci);
     }
+
+    @Test
+    void calibrationInvertsLabelSharesWithUnlabeled() {
+        // domain a is labelled half the time (else unlabeled), b always: true (0.6, 0.4) is observed as
+        // a 0.3, b 0.4, unlabeled 0.3, i.e. labelled shares (0.43, 0.57); the inversion recovers (0.6, 0.4)
+        double[][] g = {{0.5, 0.0, 0.5}, {0.0, 1.0, 0.0}};
+        double[] p = DomainDistribution.calibrated(new double[]{0.3, 0.4, 0.3}, g, 20000);
+        assertThat(p[0]).isCloseTo(0.6, within(1e-6));
+        assertThat(p[1]).isCloseTo(0.4, within(1e-6));
+        // with confusion between labels too: a -> (0.6 a, 0.1 b, 0.3 unlabeled), b -> (0.2 a, 0.7 b, 0.1 unlabeled)
+        double[][] g2 = {{0.6, 0.1, 0.3}, {0.2, 0.7, 0.1}};
+        double[] truth = {0.25, 0.75};
+        double[] q = new double[3];
+        for (int j = 0; j < 3; j++) {
+            q[j] = truth[0] * g2[0][j] + truth[1] * g2[1][j];
+        }
+        double[] p2 = DomainDistribution.calibrated(q, g2, 20000);
+        assertThat(p2[0]).isCloseTo(0.25, within(1e-6));
+        // inconsistent observations still give a distribution
+        double[] p3 = DomainDistribution.calibrated(new double[]{0.0, 0.0, 1.0}, g2, 20000);
+        assertThat(p3[0] + p3[1]).isCloseTo(1.0, within(1e-12));
+        assertThat(p3[0]).isGreaterThanOrEqualTo(0);
+        assertThat(p3[1]).isGreaterThanOrEqualTo(0);
+    }
+
+    @Test
+    void projectionOntoTheSimplex() {
+        assertThat(DomainDistribution.projectToSimplex(new double[]{0.2, 0.3, 0.5})).containsExactly(0.2, 0.3, 0.5);
+        double[] p = DomainDistribution.projectToSimplex(new double[]{2.0, 0.0, -1.0});
+        assertThat(p).containsExactly(1.0, 0.0, 0.0);
+        double[] q = DomainDistribution.projectToSimplex(new double[]{0.5, 0.5, 0.5});
+        assertThat(q[0]).isCloseTo(1.0 / 3, within(1e-12));
+    }
 }

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.versatune.pipeline.classify.ClassifierStage;
 import org.versatune.pipeline.config.Settings;
+import org.versatune.pipeline.io.Json;
 import org.versatune.pipeline.domain.Domains;
 import org.versatune.pipeline.lm.BpeTokenizer;
 import org.versatune.pipeline.lm.LmCheckpoint;
@@ -75,5 +76,24 @@ class KnowledgeProbeTest {
         String json = Files.readString(dir.resolve("probe/distribution.json"));
         assertThat(json).contains("\"raw\"", "\"corrected\"", "\"low\"", "\"high\"", "\"count\"", "\"settings\"", "\"repetition-penalty\"");
         assertThat(Files.isDirectory(dir.resolve("probe/samples"))).isTrue();
+
+        // with a calibration: every domain's openings continued, labels counted per true domain, shares inverted
+        Settings cal = S.with("probe.calibration.input", List.of(Samples.pretrain())).with("probe.calibration.prompts-per-domain", 5)
+                .with("probe.calibration.prompt-tokens", 4).with("probe.calibration.iterations", 2000).with("probe.interval-draws", 50);
+        KnowledgeProbe.run(spark, cal, model, clf, 40, dir.resolve("probe-cal").toString(), false);
+        Map<String, Object> dist = Json.readMap(new org.apache.hadoop.conf.Configuration(), dir.resolve("probe-cal/distribution.json").toString());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> calibration = (Map<String, Object>) dist.get("calibration");
+        @SuppressWarnings("unchecked")
+        List<List<Number>> counts = (List<List<Number>>) calibration.get("counts");
+        assertThat(counts).hasSize(S.domains().size());
+        for (List<Number> row : counts) {
+            assertThat(row).hasSize(S.domains().size() + 1);
+            assertThat(row.stream().mapToLong(Number::longValue).sum()).isEqualTo(5);
+        }
+        double[] corrected = KnowledgeProbe.shares(dist, S.domains(), "corrected");
+        assertThat(java.util.Arrays.stream(corrected).sum()).isCloseTo(1.0, within(1e-9));
+        assertThat(KnowledgeProbe.shares(dist, S.domains(), "corrected_confusion")).hasSize(S.domains().size());
+        assertThat((String) dist.get("correction")).startsWith("calibrated");
     }
 }
