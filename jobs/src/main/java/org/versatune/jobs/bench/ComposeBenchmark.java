@@ -34,17 +34,16 @@ public final class ComposeBenchmark {
         Map<String, Object> runs = new LinkedHashMap<>();
         for (long n : sizes) {
             String pool = work + "/pool-" + n;
+            // whole copies (no global sort to cut at exactly n): the pool holds copies x base records >= n
+            long copies = (n + n0 - 1) / n0;
             if (!StageOutput.isComplete(spark.sparkContext().hadoopConfiguration(), pool, "bench-pool")) {
-                long copies = (n + n0 - 1) / n0;
-                log.line("writing a pool of " + n + " records (" + copies + " copies of the base pool)");
+                log.line("writing a pool of " + copies * n0 + " records (" + copies + " copies of the base pool with new ids)");
                 Dataset<Row> rep = base.crossJoin(spark.range(copies).withColumnRenamed("id", "_copy"))
                         .withColumn("id", concat(col("id"), lit("#"), col("_copy").cast("string")))
-                        .drop("_copy")
-                        .withColumn("_r", org.apache.spark.sql.functions.xxhash64(col("id")))
-                        .orderBy("_r").limit((int) Math.min(Integer.MAX_VALUE, n)).drop("_r");
+                        .drop("_copy");
                 StageOutput o = StageOutput.open(spark.sparkContext().hadoopConfiguration(), pool, "bench-pool", true);
                 rep.write().partitionBy("domain").parquet(o.path("records"));
-                o.commit(Map.of("records", n), settings);
+                o.commit(Map.of("records", copies * n0), settings);
             }
             String outDir = work + "/mixture-" + n;
             long t0 = System.nanoTime();
@@ -53,6 +52,7 @@ public final class ComposeBenchmark {
             double s = (System.nanoTime() - t0) / 1e9;
             log.line(String.format("compose from %d records: %.1f s (%d drawn)", n, s, ((Number) m.get("realised_total")).longValue()));
             Map<String, Object> r = new LinkedHashMap<>();
+            r.put("pool_records", copies * n0);
             r.put("seconds", Math.round(s * 10) / 10.0);
             r.put("realised_total", m.get("realised_total"));
             r.put("mixture_fingerprint", m.get("mixture_fingerprint"));
