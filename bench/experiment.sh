@@ -2,19 +2,28 @@
 # The recorded experiment: every strategy x 3 seeds on a base model pretrained here on a skewed known mix.
 # Usage: bench/experiment.sh DATA_DIR [OUTPUT_DIR]   (DATA_DIR: sft/, pretrain/, eval/, see its MANIFEST.md)
 # Resumable: re-run the same command after an interruption; completed runs are reused.
+# Memory: heap and ND4J's off-heap limit are set explicitly (the defaults let one JVM grow past 20 GB here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data="$(cd "${1:?usage: bench/experiment.sh DATA_DIR [OUTPUT_DIR]}" && pwd)"
 out="${2:-bench/work/experiment}"
 source conf/env.sh
-VERSATUNE_JAVA_OPTS="${VERSATUNE_JAVA_OPTS:--Xmx14g}" ./versatune experiment --conf bench/experiment.conf \
+VERSATUNE_JAVA_OPTS="${VERSATUNE_JAVA_OPTS:--Xmx8g -Dorg.bytedeco.javacpp.maxbytes=6g -Dorg.bytedeco.javacpp.maxphysicalbytes=16g}" \
+  ./versatune experiment --conf bench/experiment.conf \
   --set "train.base-pretrain.input=[\"$data/pretrain\"]" \
   --set "experiment.pool=[\"$data/sft\"]" \
   --set "experiment.eval=[\"$data/sft\",\"$data/eval\"]" \
   --set "experiment.classifier-text=[\"$data/pretrain\"]" \
   --output "$out"
-mkdir -p bench/results/experiment
-cp "$out"/results.csv "$out"/results.json "$out"/summary.json "$out"/config.json bench/results/experiment/
-cp "$out"/probe/distribution.json bench/results/experiment/
-rm -rf bench/results/experiment/report && cp -r "$out"/report bench/results/experiment/report
-echo "results: bench/results/experiment/ (report: bench/results/experiment/report/index.html)" >&2
+# what `versatune report bench/results/experiment` needs to regenerate the report without retraining
+res=bench/results/experiment
+rm -rf "$res" && mkdir -p "$res/probe"
+cp "$out"/results.csv "$out"/results.json "$out"/summary.json "$out"/config.json "$out"/reference.json "$res"/
+cp "$out"/probe/distribution.json "$res"/probe/
+cp "$out"/base/stats.json "$res"/base-stats.json
+for run in "$out"/runs/*/seed-*; do
+  dst="$res/runs/${run#"$out"/runs/}"
+  mkdir -p "$dst" && cp "$run"/summary.json "$run"/weight-history.json "$dst"/
+done
+cp -r "$out"/report "$res"/report
+echo "results: $res/ (report: $res/report/index.html)" >&2
