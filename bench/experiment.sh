@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The recorded experiment: every strategy x 3 seeds on a base model pretrained here on a skewed known mix.
+# The recorded experiment: every strategy x the seeds of bench/experiment.conf on a base model pretrained here on a skewed known mix.
 # Usage: bench/experiment.sh DATA_DIR [OUTPUT_DIR]   (DATA_DIR: sft/, pretrain/, eval/, see its MANIFEST.md)
 # Resumable: re-run the same command after an interruption; completed runs are reused.
 # Memory: heap and ND4J's off-heap limit are set explicitly (the defaults let one JVM grow past 20 GB here).
