@@ -26,4 +26,6 @@ for run in "$out"/runs/*/seed-*; do
   mkdir -p "$dst" && cp "$run"/summary.json "$run"/weight-history.json "$dst"/
 done
 cp -r "$out"/report "$res"/report
+# results name the data folder by its role, not by where it lies on this machine
+sed -i "s#$data#DATA_DIR#g" "$res"/config.json "$res"/report/index.html
 echo "results: $res/ (report: $res/report/index.html)" >&2
