@@ -178,8 +178,7 @@ public final class DomainDistribution {
         for (int i = 0; i < k; i++) {
             g[i] = new GammaDistribution(rng, counts[i] + PRIOR, 1.0);
         }
-        int m = estimate.apply(shares(counts)).length;
-        double[][] samples = new double[m][draws];
+        double[][] samples = null;   // sized by the estimate's first result (k shares from k or k + 1 counts)
         double[] p = new double[k];
         for (int d = 0; d < draws; d++) {
             double sum = 0;
@@ -191,13 +190,16 @@ public final class DomainDistribution {
                 p[i] /= sum;
             }
             double[] c = estimate.apply(p.clone());
+            if (samples == null) {
+                samples = new double[c.length][draws];
+            }
             for (int i = 0; i < c.length; i++) {
                 samples[i][d] = c[i];
             }
         }
-        double[][] out = new double[m][2];
+        double[][] out = new double[samples.length][2];
         double tail = (1 - level) / 2;
-        for (int i = 0; i < m; i++) {
+        for (int i = 0; i < samples.length; i++) {
             Arrays.sort(samples[i]);
             out[i][0] = samples[i][(int) Math.floor(tail * (draws - 1))];
             out[i][1] = samples[i][(int) Math.ceil((1 - tail) * (draws - 1))];

@@ -130,15 +130,18 @@ public final class KnowledgeProbe {
         }
         double[] raw = DomainDistribution.shares(n);
         double[][] ci = DomainDistribution.dirichletInterval(n, 0.95);
-        double[] corrected = confusionRates == null ? raw : DomainDistribution.correct(raw, confusionRates);
-        double[][] cci = confusionRates == null ? ci : DomainDistribution.correctedInterval(n, confusionRates, 0.95, draws, seed);
-        double[] byConfusion = corrected;
+        double[] byConfusion = confusionRates == null ? raw : DomainDistribution.correct(raw, confusionRates);
+        double[] corrected;
+        double[][] cci;
         if (calibration != null) {
             long[] withUnlabeled = Arrays.copyOf(n, n.length + 1);
             withUnlabeled[n.length] = unlabeled;
             corrected = DomainDistribution.calibrated(DomainDistribution.shares(withUnlabeled), calibration, iterations);
             cci = DomainDistribution.interval(withUnlabeled, q -> DomainDistribution.calibrated(q, calibration, iterations),
                     0.95, draws, seed);
+        } else {
+            corrected = byConfusion;
+            cci = confusionRates == null ? ci : DomainDistribution.correctedInterval(n, confusionRates, 0.95, draws, seed);
         }
         Map<String, Object> per = new LinkedHashMap<>();
         for (int i = 0; i < n.length; i++) {
