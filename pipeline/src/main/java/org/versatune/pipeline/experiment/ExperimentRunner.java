@@ -43,17 +43,49 @@ public final class ExperimentRunner {
 
     public static Map<String, Object> run(SparkSession spark, Settings settings, String out, boolean overwrite) {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
-        if (StageOutput.isComplete(conf, out, STAGE) && !overwrite) {
-            LOG.info("experiment {} is complete; regenerate its report with `versatune report {}`", out, out);
-            Map<String, Object> s = new LinkedHashMap<>(Json.readMap(conf, new Path(out, StageOutput.STATS).toString()));
-            s.put("skipped", true);
-            return s;
-        }
-        long started = System.nanoTime();
         var e = settings.section("experiment");
         var t = settings.section("train");
         Domains domains = settings.domains();
-        Json.writeText(conf, new Path(out, StageOutput.CONFIG).toString(), settings.renderJson());
+        List<String> strategies = new ArrayList<>(e.getStringList("strategies"));
+        String target = e.getString("expansion-target");
+        if (!target.isEmpty()) {
+            domains.indexOf(target);
+            strategies.addAll(e.getStringList("expansion-strategies"));
+        }
+        List<Run> runs = new ArrayList<>();
+        for (long seed : e.getLongList("seeds")) {
+            for (String s : strategies) {
+                runs.add(new Run(s, seed, runDir(out, s, seed)));
+            }
+        }
+        String configFile = new Path(out, StageOutput.CONFIG).toString();
+        if (!overwrite && org.versatune.pipeline.io.OutputFiles.exists(conf, configFile)) {
+            List<String> changed = changedSettings(Json.readText(conf, configFile), settings);
+            if (!changed.isEmpty()) {
+                throw new StageOutput.OutputExistsException("experiment '" + out + "' was started with other settings ("
+                        + String.join(", ", changed) + "); its runs would not be comparable with new ones. Use another "
+                        + "output, or --overwrite to start it again (only the seeds and strategies may change between calls)");
+            }
+        }
+        Path marker = new Path(out, StageOutput.MARKER);
+        if (StageOutput.isComplete(conf, out, STAGE) && !overwrite) {
+            List<Run> missing = runs.stream().filter(r -> !StageOutput.isComplete(conf, r.dir(), StagedTraining.STAGE)).toList();
+            if (missing.isEmpty()) {
+                LOG.info("experiment {} is complete; regenerate its report with `versatune report {}`", out, out);
+                Map<String, Object> s = new LinkedHashMap<>(Json.readMap(conf, new Path(out, StageOutput.STATS).toString()));
+                s.put("skipped", true);
+                return s;
+            }
+            // more seeds or strategies asked of a finished experiment: reuse its runs, train the new ones
+            LOG.info("experiment {} is complete; adding {} run(s) for the seeds and strategies asked now", out, missing.size());
+            try {
+                marker.getFileSystem(conf).delete(marker, false);
+            } catch (java.io.IOException ex) {
+                throw new java.io.UncheckedIOException("cannot reopen experiment " + out + ": " + ex.getMessage(), ex);
+            }
+        }
+        long started = System.nanoTime();
+        Json.writeText(conf, configFile, settings.renderJson());
 
         // shared pieces
         String base = e.getString("base");
@@ -96,18 +128,6 @@ public final class ExperimentRunner {
 
         // the runs; the reference losses are computed by the first and shared by the others
         String reference = new Path(out, "reference.json").toString();
-        List<Run> runs = new ArrayList<>();
-        List<String> strategies = new ArrayList<>(e.getStringList("strategies"));
-        String target = e.getString("expansion-target");
-        if (!target.isEmpty()) {
-            domains.indexOf(target);
-            strategies.addAll(e.getStringList("expansion-strategies"));
-        }
-        for (long seed : e.getLongList("seeds")) {
-            for (String s : strategies) {
-                runs.add(new Run(s, seed, runDir(out, s, seed)));
-            }
-        }
         int i = 0;
         for (Run r : runs) {
             i++;
@@ -137,7 +157,29 @@ public final class ExperimentRunner {
         stats.put("summary", results.get("summary"));
         stats.put("seconds", Math.round((System.nanoTime() - started) / 1e7) / 100.0);
         Json.write(conf, new Path(out, StageOutput.STATS).toString(), stats);
-        Json.writeText(conf, new Path(out, StageOutput.MARKER).toString(), STAGE + "\n");
+        Json.writeText(conf, marker.toString(), STAGE + "\n");
         return stats;
+    }
+
+    /** The settings (dotted keys) that differ from a saved experiment's, other than the run lists and the run id. */
+    static List<String> changedSettings(String savedJson, Settings now) {
+        var saved = com.typesafe.config.ConfigFactory.parseString(savedJson).getConfig(Settings.ROOT);
+        var current = now.root();
+        java.util.TreeSet<String> keys = new java.util.TreeSet<>();
+        saved.entrySet().forEach(x -> keys.add(x.getKey()));
+        current.entrySet().forEach(x -> keys.add(x.getKey()));
+        List<String> changed = new ArrayList<>();
+        for (String k : keys) {
+            if (k.equals("run.id") || k.equals("experiment.seeds") || k.equals("experiment.strategies")
+                    || k.equals("experiment.expansion-strategies")) {
+                continue;
+            }
+            Object a = saved.hasPath(k) ? saved.getValue(k).unwrapped() : null;
+            Object b = current.hasPath(k) ? current.getValue(k).unwrapped() : null;
+            if (!java.util.Objects.equals(a, b)) {
+                changed.add(k);
+            }
+        }
+        return changed;
     }
 }
