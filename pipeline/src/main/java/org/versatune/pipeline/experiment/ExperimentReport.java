@@ -203,9 +203,13 @@ public final class ExperimentReport {
         }
         CategoryChart c = new CategoryChartBuilder().width(900).height(400).title("Probed knowledge distribution (95% intervals)")
                 .xAxisTitle("domain").yAxisTitle("share").build();
+        // the caption says which correction the strategies' weights came from
+        String correction = String.valueOf(dist.get("correction"));
+        String method = correction.startsWith("calibrated") ? "calibrated"
+                : correction.startsWith("none") ? "corrected (none)" : "confusion-corrected";
         c.addSeries("raw", names, raw, rawErr);
-        c.addSeries("corrected", names, cor, corErr);
-        save(fs, root, "distribution.png", "Probed distribution", c, charts);
+        c.addSeries(method, names, cor, corErr);
+        save(fs, root, "distribution.png", "Probed distribution: raw label shares and " + method + " shares (the weights)", c, charts);
     }
 
     private static void weightsChart(FileSystem fs, Path root, String title, List<Map<String, Object>> history,

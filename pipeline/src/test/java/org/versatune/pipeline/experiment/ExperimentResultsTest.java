@@ -106,7 +106,8 @@ class ExperimentResultsTest {
         for (String d : DOMAINS.names()) {
             dist.put(d, Map.of("raw", 0.3, "low", 0.25, "high", 0.35, "corrected", 0.33, "corrected_low", 0.28, "corrected_high", 0.38));
         }
-        Json.write(CONF, new Path(out, "probe/distribution.json").toString(), Map.of("domains", dist));
+        Json.write(CONF, new Path(out, "probe/distribution.json").toString(), Map.of("domains", dist,
+                "correction", "calibrated: the p on the simplex minimising |G^T p - q|^2"));
         String index = ExperimentReport.write(CONF, out);
         String html = Files.readString(java.nio.file.Path.of(index));
         // distribution, 4 weight charts (2 dynamic strategies x 2 seeds), scores, expansion: all decodable PNGs
@@ -120,7 +121,7 @@ class ExperimentResultsTest {
         }
         assertThat(images).isEqualTo(7);
         assertThat(html.indexOf("versatune-dynamic seed-1")).isLessThan(html.indexOf("versatune-dynamic seed-2"));
-        assertThat(html).contains("Probed distribution", "Weights per stage: versatune-dynamic seed-1", "Domain expansion (target law)",
+        assertThat(html).contains("Probed distribution: raw label shares and calibrated shares", "Weights per stage: versatune-dynamic seed-1", "Domain expansion (target law)",
                 "versatune-dynamic &gt; uniform=true");
     }
 }
