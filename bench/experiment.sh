@@ -32,5 +32,5 @@ for run in "$out"/runs/*/seed-*; do
 done
 cp -r "$out"/report "$res"/report
 # results name the data folder by its role, not by where it lies on this machine
-sed -i "s#$data#DATA_DIR#g" "$res"/config.json "$res"/report/index.html
+sed -i "s#$data#DATA_DIR#g" "$res"/config.json "$res"/probe/distribution.json "$res"/report/index.html
 echo "results: $res/ (report: $res/report/index.html)" >&2
