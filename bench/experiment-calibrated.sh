@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The recorded experiment again with a calibrated probe (probe.calibration.input = the raw text, see README "Probe").
+# The recorded experiment again with a calibrated probe (probe.calibration.input = the raw text, as `probe --calibration`).
 # Usage: bench/experiment-calibrated.sh DATA_DIR   (after bench/experiment.sh DATA_DIR has finished)
 # Same base model, classifier, pool, eval, seeds and budget as bench/experiment.sh. Only the strategies that read
 # the probed distribution (versatune, versatune-dynamic, versatune-expand) are trained again; the others do not

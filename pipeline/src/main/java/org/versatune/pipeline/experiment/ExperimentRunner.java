@@ -1,5 +1,7 @@
 package org.versatune.pipeline.experiment;
 
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
@@ -15,10 +17,14 @@ import org.versatune.pipeline.pretrain.PretrainStage;
 import org.versatune.pipeline.probe.KnowledgeProbe;
 import org.versatune.pipeline.train.StagedTraining;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.TreeSet;
 
 /**
  * {@code versatune experiment}: the evidence for a mixing method on one's own data and model. Prepares the shared
@@ -64,7 +70,7 @@ public final class ExperimentRunner {
             if (!changed.isEmpty()) {
                 throw new StageOutput.OutputExistsException("experiment '" + out + "' was started with other settings ("
                         + String.join(", ", changed) + "); its runs would not be comparable with new ones. Use another "
-                        + "output, or --overwrite to start it again (only the seeds and strategies may change between calls)");
+                        + "output, or remove this one to start again (only the seeds and strategies may change between calls)");
             }
         }
         Path marker = new Path(out, StageOutput.MARKER);
@@ -80,8 +86,8 @@ public final class ExperimentRunner {
             LOG.info("experiment {} is complete; adding {} run(s) for the seeds and strategies asked now", out, missing.size());
             try {
                 marker.getFileSystem(conf).delete(marker, false);
-            } catch (java.io.IOException ex) {
-                throw new java.io.UncheckedIOException("cannot reopen experiment " + out + ": " + ex.getMessage(), ex);
+            } catch (IOException ex) {
+                throw new UncheckedIOException("cannot reopen experiment " + out + ": " + ex.getMessage(), ex);
             }
         }
         long started = System.nanoTime();
@@ -163,9 +169,9 @@ public final class ExperimentRunner {
 
     /** The settings (dotted keys) that differ from a saved experiment's, other than the run lists and the run id. */
     static List<String> changedSettings(String savedJson, Settings now) {
-        var saved = com.typesafe.config.ConfigFactory.parseString(savedJson).getConfig(Settings.ROOT);
-        var current = now.root();
-        java.util.TreeSet<String> keys = new java.util.TreeSet<>();
+        Config saved = ConfigFactory.parseString(savedJson).getConfig(Settings.ROOT);
+        Config current = now.root();
+        TreeSet<String> keys = new TreeSet<>();
         saved.entrySet().forEach(x -> keys.add(x.getKey()));
         current.entrySet().forEach(x -> keys.add(x.getKey()));
         List<String> changed = new ArrayList<>();
@@ -176,7 +182,7 @@ public final class ExperimentRunner {
             }
             Object a = saved.hasPath(k) ? saved.getValue(k).unwrapped() : null;
             Object b = current.hasPath(k) ? current.getValue(k).unwrapped() : null;
-            if (!java.util.Objects.equals(a, b)) {
+            if (!Objects.equals(a, b)) {
                 changed.add(k);
             }
         }
