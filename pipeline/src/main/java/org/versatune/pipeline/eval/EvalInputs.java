@@ -115,17 +115,27 @@ public final class EvalInputs {
         }
     }
 
+    /**
+     * Items spread over the session's shuffle-partition count by a hash of their id and sorted by id within each
+     * partition: scoring batches, and so every loss to the last bit, depend on the data alone, not on how the
+     * input was split or which process reads it.
+     */
+    static Dataset<Row> ordered(SparkSession spark, Dataset<Row> items) {
+        int n = Integer.parseInt(spark.conf().get("spark.sql.shuffle.partitions"));
+        return items.repartition(n, col("id")).sortWithinPartitions("domain", "id");
+    }
+
     /** SFT records as scoring items (response tokens only), tokenized on executors. */
     public static JavaRDD<DomainEvaluator.Item> sftItems(SparkSession spark, Dataset<Row> sft, BpeTokenizer tok, int context) {
         Broadcast<BpeTokenizer> bt = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(tok);
-        return sft.select("domain", "instruction", "input", "output").javaRDD().map(r ->
+        return ordered(spark, sft).select("domain", "instruction", "input", "output").javaRDD().map(r ->
                 new DomainEvaluator.Item(r.getString(0), SftFormat.sft(bt.value(), r.getString(1), r.getString(2), r.getString(3), context)));
     }
 
     /** Multiple-choice items as one example per choice, tokenized on executors. */
     public static JavaRDD<DomainEvaluator.Choice> mcItems(SparkSession spark, Dataset<Row> mc, BpeTokenizer tok, int context) {
         Broadcast<BpeTokenizer> bt = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(tok);
-        return mc.select("domain", "question", "choices", "answer_index").javaRDD().map(r -> {
+        return ordered(spark, mc).select("domain", "question", "choices", "answer_index").javaRDD().map(r -> {
             int[] q = bt.value().encode(r.getString(1));
             List<String> choices = r.getList(2);
             List<SftFormat.Example> ex = new ArrayList<>();

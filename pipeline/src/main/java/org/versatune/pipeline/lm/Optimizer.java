@@ -58,7 +58,8 @@ public final class Optimizer {
      * Throws when the gradient is not finite, naming the step.
      */
     public Update apply(Schedule s, INDArray params, INDArray grads, long step) {
-        double norm = grads.norm2Number().doubleValue();
+        // the Java sum does not depend on how many threads are free (ND4J's norm2 does): resumes stay exact
+        double norm = TransformerLm.HOST_KERNELS ? Math.sqrt(RowKernels.sumOfSquares(grads)) : grads.norm2Number().doubleValue();
         if (!Double.isFinite(norm)) {
             throw new NonFiniteException("gradient norm is " + norm + " at step " + step
                     + "; lower versatune.lm.train.learning-rate or check the data");

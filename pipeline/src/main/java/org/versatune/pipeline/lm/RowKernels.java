@@ -10,10 +10,16 @@ import java.nio.FloatBuffer;
 import java.util.stream.IntStream;
 
 /**
- * Fused per-row kernels (LayerNorm forward and backward) in plain Java. Each ND4J elementwise op is one full
- * pass over memory and LayerNorm takes about ten of them; here each row is read once into L1-sized scratch,
- * processed, and written once. Rows are split across {@link #threads()} threads. Arrays must be contiguous
- * row-major, float or double (the double path serves the gradient checks).
+ * Fused per-row kernels (LayerNorm forward and backward) and the gradient's sum of squares in plain Java. Each
+ * ND4J elementwise op is one full pass over memory and LayerNorm takes about ten of them; here each row is read
+ * once into L1-sized scratch, processed, and written once. Arrays must be contiguous row-major, float or double
+ * (the double path serves the gradient checks).
+ *
+ * <p>Results do not depend on the thread count: work is cut into fixed blocks ({@link #BLOCK_ROWS} rows,
+ * {@link #BLOCK_VALUES} values), every sum across blocks is added in block order, and threads only decide who
+ * computes a block. So a run resumed in another process, with other cores or under other load, continues bit
+ * for bit (ND4J's own full reductions split by the threads free at the moment, which is why the gradient norm
+ * is not taken with {@code norm2}).
  */
 final class RowKernels {
     private static volatile int THREADS = threadCount();
@@ -96,6 +102,11 @@ final class RowKernels {
             return f != null ? f.get(off + r) : dbl.get(off + r);
         }
 
+        /** The i-th value of a one-row array. */
+        double at(int i) {
+            return f != null ? f.get(off + i) : dbl.get(off + i);
+        }
+
         void putScalar(int r, double v) {
             if (f != null) {
                 f.put(off + r, (float) v);
@@ -105,22 +116,53 @@ final class RowKernels {
         }
     }
 
-    interface RowRange {
-        void run(int part, int from, int to);
+    /** Rows per block of the row kernels. */
+    static final int BLOCK_ROWS = 64;
+    /** Values per block of the sum of squares. */
+    static final int BLOCK_VALUES = 1 << 16;
+
+    interface Block {
+        void run(int block, int from, int to);
     }
 
-    private static int parts(int rows) {
-        return Math.min(THREADS, Math.max(1, rows / 64));
+    /** Runs {@code body} on blocks [0, size) of {@code blockSize}, spread over {@link #threads()} threads. */
+    private static void parallelBlocks(int size, int blockSize, Block body) {
+        int blocks = blocks(size, blockSize);
+        IntStream range = IntStream.range(0, blocks);
+        (THREADS > 1 && blocks > 1 ? range.parallel() : range).forEach(k ->
+                body.run(k, k * blockSize, (int) Math.min(size, (long) (k + 1) * blockSize)));
     }
 
-    private static void parallelRows(int rows, RowRange body) {
-        int parts = parts(rows);
-        if (parts == 1) {
-            body.run(0, 0, rows);
-            return;
+    private static int blocks(int size, int blockSize) {
+        return Math.max(1, (size + blockSize - 1) / blockSize);
+    }
+
+    /** Sum of squares of a contiguous float or double vector, in double precision, independent of threads. */
+    static double sumOfSquares(INDArray v) {
+        Rows r = new Rows(v.reshape(1, v.length()));
+        int n = (int) v.length();
+        double[] partial = new double[blocks(n, BLOCK_VALUES)];
+        parallelBlocks(n, BLOCK_VALUES, (k, from, to) -> {
+            double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            int i = from;
+            for (; i + 3 < to; i += 4) {
+                double a = r.at(i), b = r.at(i + 1), c = r.at(i + 2), e = r.at(i + 3);
+                s0 += a * a;
+                s1 += b * b;
+                s2 += c * c;
+                s3 += e * e;
+            }
+            for (; i < to; i++) {
+                double a = r.at(i);
+                s0 += a * a;
+            }
+            partial[k] = (s0 + s1) + (s2 + s3);
+        });
+        double total = 0;
+        for (double p : partial) {
+            total += p;
         }
-        IntStream.range(0, parts).parallel().forEach(p ->
-                body.run(p, (int) ((long) rows * p / parts), (int) ((long) rows * (p + 1) / parts)));
+        return total;
     }
 
     /** xhat = (x - mean) / sqrt(var + eps), out = xhat * gain + bias, rstd = 1 / sqrt(var + eps); per row. */
@@ -133,7 +175,7 @@ final class RowKernels {
         int d = in.d;
         double[] g = gain.toDoubleVector();
         double[] b = bias.toDoubleVector();
-        parallelRows(rows, (part, from, to) -> {
+        parallelBlocks(rows, BLOCK_ROWS, (block, from, to) -> {
             double[] row = new double[d];
             double[] hat = new double[d];
             double[] res = new double[d];
@@ -188,16 +230,16 @@ final class RowKernels {
         int rows = (int) dOut.size(0);
         int d = dy.d;
         double[] g = gain.toDoubleVector();
-        int parts = parts(rows);
-        double[][] dg = new double[parts][d];
-        double[][] db = new double[parts][d];
-        parallelRows(rows, (part, from, to) -> {
+        int blocks = blocks(rows, BLOCK_ROWS);
+        double[][] dg = new double[blocks][d];
+        double[][] db = new double[blocks][d];
+        parallelBlocks(rows, BLOCK_ROWS, (block, from, to) -> {
             double[] dyr = new double[d];
             double[] x = new double[d];
             double[] a = new double[d];
             float[] tmp = new float[d];
-            double[] dgp = dg[part];
-            double[] dbp = db[part];
+            double[] dgp = dg[block];
+            double[] dbp = db[block];
             for (int r = from; r < to; r++) {
                 dy.get(r, dyr, tmp);
                 xh.get(r, x, tmp);
@@ -223,7 +265,7 @@ final class RowKernels {
         });
         double[] sg = new double[d];
         double[] sb = new double[d];
-        for (int p = 0; p < parts; p++) {
+        for (int p = 0; p < blocks; p++) {
             for (int j = 0; j < d; j++) {
                 sg[j] += dg[p][j];
                 sb[j] += db[p][j];

@@ -28,9 +28,10 @@ import java.util.List;
  * Data-parallel training on Spark in the shape of DL4J's parameter-averaging TrainingMaster: each round the
  * driver broadcasts the parameters and Adam moments, every partition trains {@code localSteps} steps on its
  * own shard (batches from a plan seeded by (run seed, label, partition), so results do not depend on which
- * executor runs it), the partitions' parameters and moments are summed with treeAggregate and averaged on the
- * driver. Sums are accumulated in double precision so that the order in which tasks finish does not change
- * the result. With one partition this is exactly {@link LocalTrainer} training.
+ * executor runs it), the partitions' parameters and moments are collected and averaged on the driver, added in
+ * partition order so that the order in which tasks finish cannot change the result (the driver holds one copy
+ * of parameters and moments per partition for that moment). With one partition this is exactly
+ * {@link LocalTrainer} training.
  */
 public final class DataParallelTrainer {
     private static final Logger LOG = LoggerFactory.getLogger(DataParallelTrainer.class);
@@ -87,36 +88,34 @@ public final class DataParallelTrainer {
         return perPartition.stream().mapToInt(Integer::intValue).max().orElse(0);
     }
 
-    /** Partial sums of one or more partitions' results. */
-    static final class Sum implements Serializable {
-        double[] params;
-        double[] optimizer;
-        int parts;
+    /** What one partition returns after its local steps. */
+    static final class Part implements Serializable {
+        float[] params;
+        float[] optimizer;
         double nll;
         double tokens;
         long padded;
         double gradNorm;
+    }
 
-        Sum add(Sum o) {
-            if (o.parts == 0) {
-                return this;
+    /**
+     * Averages the partitions' parameters and moments, adding them in partition order (in double precision, then
+     * rounded once to float), so the result does not depend on which task finished first.
+     */
+    static float[][] average(List<Part> parts) {
+        int n = parts.get(0).params.length;
+        int m = parts.get(0).optimizer.length;
+        double[] p = new double[n];
+        double[] o = new double[m];
+        for (Part part : parts) {
+            for (int i = 0; i < n; i++) {
+                p[i] += part.params[i];
             }
-            if (parts == 0) {
-                return o;
+            for (int i = 0; i < m; i++) {
+                o[i] += part.optimizer[i];
             }
-            for (int i = 0; i < params.length; i++) {
-                params[i] += o.params[i];
-            }
-            for (int i = 0; i < optimizer.length; i++) {
-                optimizer[i] += o.optimizer[i];
-            }
-            parts += o.parts;
-            nll += o.nll;
-            tokens += o.tokens;
-            padded += o.padded;
-            gradNorm = Math.max(gradNorm, o.gradNorm);
-            return this;
         }
+        return new float[][]{toFloats(p, parts.size()), toFloats(o, parts.size())};
     }
 
     /**
@@ -141,29 +140,39 @@ public final class DataParallelTrainer {
             Broadcast<float[]> params = jsc.broadcast(state.params().toFloatVector());
             Broadcast<float[]> moments = jsc.broadcast(state.optimizer().toFloatVector());
             int ctx = cfg.context();
-            Sum sum;
+            List<Part> parts;
             try {
-                sum = data.mapPartitionsWithIndex((p, it) -> {
+                // collect() returns the partitions in index order
+                parts = data.mapPartitionsWithIndex((p, it) -> {
                     try {
                         return List.of(trainShard(p, it, cfg, ctx, params.value(), moments.value(), schedule, from, to, o)).iterator();
                     } catch (OutOfMemoryError e) {
                         throw MemoryCheck.explain(e);
                     }
-                }, true).treeAggregate(new Sum(), (acc, s) -> acc.add(s), (a, b) -> a.add(b));
+                }, true).collect();
             } catch (OutOfMemoryError e) {
                 throw MemoryCheck.explain(e);
             }
             params.destroy();
             moments.destroy();
-            if (sum.parts != partitions) {
-                throw new IllegalStateException("expected results from " + partitions + " partitions, got " + sum.parts);
+            if (parts.size() != partitions) {
+                throw new IllegalStateException("expected results from " + partitions + " partitions, got " + parts.size());
             }
-            INDArray p = toFloats(sum.params, partitions);
-            INDArray m = toFloats(sum.optimizer, partitions);
-            state = new State(p, m, to);
-            LocalTrainer.Totals round = new LocalTrainer.Totals(sum.nll, sum.tokens, (int) (to - from), sum.padded,
-                    sum.gradNorm, schedule.lrAt(to - 1));
-            tokensDone += sum.padded;
+            float[][] avg = average(parts);
+            state = new State(Nd4j.createFromArray(avg[0]), Nd4j.createFromArray(avg[1]), to);
+            double nll = 0;
+            double tokens = 0;
+            long padded = 0;
+            double gradNorm = 0;
+            for (Part part : parts) {
+                nll += part.nll;
+                tokens += part.tokens;
+                padded += part.padded;
+                gradNorm = Math.max(gradNorm, part.gradNorm);
+            }
+            LocalTrainer.Totals round = new LocalTrainer.Totals(nll, tokens, (int) (to - from), padded, gradNorm,
+                    schedule.lrAt(to - 1));
+            tokensDone += padded;
             double tps = tokensDone / Math.max(1e-9, progress.elapsedSeconds());
             progress.update(to, "steps", tps, String.format("loss %.4f, lr %.2e, %.0f tokens/s", round.meanLoss(),
                     round.lastLr(), tps), to == endStep || to - firstStep == o.localSteps());
@@ -175,7 +184,7 @@ public final class DataParallelTrainer {
         return state;
     }
 
-    private static Sum trainShard(int p, Iterator<SftFormat.Example> it, LmConfig cfg, int ctx, float[] params,
+    private static Part trainShard(int p, Iterator<SftFormat.Example> it, LmConfig cfg, int ctx, float[] params,
                                   float[] moments, Optimizer.Schedule schedule, long from, long to, Options o) {
         List<SftFormat.Example> ex = new ArrayList<>();
         it.forEachRemaining(ex::add);
@@ -185,10 +194,9 @@ public final class DataParallelTrainer {
         TransformerLm model = new TransformerLm(cfg, org.nd4j.linalg.api.buffer.DataType.FLOAT, Nd4j.createFromArray(params));
         Optimizer opt = new Optimizer(schedule, Nd4j.createFromArray(moments));
         LocalTrainer.Totals t = LocalTrainer.run(model, opt, schedule, plan, from, to, o.planOffset(), null);
-        Sum s = new Sum();
-        s.params = toDoubles(model.params());
-        s.optimizer = toDoubles(opt.state());
-        s.parts = 1;
+        Part s = new Part();
+        s.params = model.params().toFloatVector();
+        s.optimizer = opt.state().toFloatVector();
         s.nll = t.nllSum();
         s.tokens = t.tokens();
         s.padded = t.paddedTokens();
@@ -196,20 +204,11 @@ public final class DataParallelTrainer {
         return s;
     }
 
-    private static double[] toDoubles(INDArray a) {
-        float[] f = a.toFloatVector();
-        double[] d = new double[f.length];
-        for (int i = 0; i < f.length; i++) {
-            d[i] = f[i];
-        }
-        return d;
-    }
-
-    private static INDArray toFloats(double[] sum, int parts) {
+    private static float[] toFloats(double[] sum, int parts) {
         float[] f = new float[sum.length];
         for (int i = 0; i < f.length; i++) {
             f[i] = (float) (sum[i] / parts);
         }
-        return Nd4j.createFromArray(f);
+        return f;
     }
 }

@@ -4,6 +4,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,6 +48,40 @@ public class LmTrainingTest {
         LocalTrainer.run(m, opt, s, plan, 5, 55, 0, null);
         LocalTrainer.Totals last = LocalTrainer.run(m, opt, s, plan, 55, 60, 0, null);
         assertThat(last.meanLoss()).isLessThan(first.meanLoss() * 0.6);
+    }
+
+    /** Resumes happen in other processes with other cores and other load: the thread count must not change a bit. */
+    @Test
+    void trainingIsBitIdenticalWhateverTheThreadCount() {
+        // large enough for several row blocks per LayerNorm and several blocks of the gradient's sum of squares
+        LmConfig cfg = new LmConfig(300, 32, 96, 2, 4, 4, LmConfig.RELU);
+        assertThat(cfg.numParams()).isGreaterThan(2L * RowKernels.BLOCK_VALUES);
+        List<float[]> results = new ArrayList<>();
+        try {
+            for (int threads : new int[]{1, 2, 3}) {
+                NdThreads.use(threads);
+                TransformerLm m = TransformerLm.initialise(cfg, 12, DataType.FLOAT);
+                Optimizer.Schedule s = new Optimizer.Schedule(3e-3, 0.1, 2, 6, 0.05, 0.9, 0.95, 1e-8); // clipping on every step
+                Optimizer opt = Optimizer.fresh(s, m.params());
+                LocalTrainer.run(m, opt, s, new BatchPlan(examples(120, 13), 1024, cfg.context(), 14), 0, 6, 0, null);
+                results.add(m.params().toFloatVector());
+                results.add(opt.state().toFloatVector());
+            }
+        } finally {
+            NdThreads.use(NdThreads.forTask(0, 1));
+        }
+        for (int i = 2; i < results.size(); i++) {
+            assertThat(results.get(i)).as("result %d", i).isEqualTo(results.get(i % 2));
+        }
+    }
+
+    @Test
+    void sumOfSquaresIsExactOnHandComputedValues() {
+        float[] v = new float[RowKernels.BLOCK_VALUES + 5];
+        v[0] = 3;
+        v[RowKernels.BLOCK_VALUES + 4] = 4;
+        assertThat(RowKernels.sumOfSquares(Nd4j.createFromArray(v))).isEqualTo(25.0);
+        assertThat(RowKernels.sumOfSquares(Nd4j.createFromArray(1.5, -2.0))).isEqualTo(6.25);
     }
 
     @Test
