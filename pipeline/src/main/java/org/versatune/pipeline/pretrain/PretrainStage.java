@@ -121,6 +121,7 @@ public final class PretrainStage {
             Map<String, Object> heldInitFinal = heldInit;
             long checkpointEvery = train.getLong("checkpoint-every");
             long[] lastSaved = {start.step()};
+            long trainStarted = System.nanoTime();
             DataParallelTrainer.State end = DataParallelTrainer.train(spark, data, cfg, start, schedule, steps, opts,
                     (state, round) -> {
                         ckpts.offer(() -> checkpoint(cfg, tok, state, heldInitFinal, steps));
@@ -129,6 +130,7 @@ public final class PretrainStage {
                             lastSaved[0] = state.step();
                         }
                     });
+            double trainSeconds = (System.nanoTime() - trainStarted) / 1e9;
             Map<String, Object> heldFinal = losses(DomainEvaluator.loss(spark, ModelPayload.of(cfg, tok, end.params()), held,
                     evalBatch, "pretrain: held-out loss (final)"));
             LmCheckpoint result = checkpoint(cfg, tok, end, heldInit, steps);
@@ -143,6 +145,10 @@ public final class PretrainStage {
             stats.put("repeats_by_domain", sel.copies);
             stats.put("steps", steps);
             stats.put("partitions", partitions);
+            // this process's training time and rate (a resumed run counts only its own steps)
+            stats.put("train_seconds", Math.round(trainSeconds * 100) / 100.0);
+            stats.put("train_tokens_per_s", Math.round((end.step() - start.step()) * (double) train.getInt("tokens-per-batch")
+                    * partitions / Math.max(1e-9, trainSeconds)));
             stats.put("heldout_loss_initial", heldInit);
             stats.put("heldout_loss_final", heldFinal);
             stats.put("heldout_loss_lowered_everywhere", lowered(heldInit, heldFinal));
