@@ -1,7 +1,9 @@
 package org.versatune.jobs.commands;
 
+import org.versatune.jobs.UntrustedProbeOption;
 import org.versatune.pipeline.mixture.ComposeStage;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.util.List;
@@ -10,6 +12,9 @@ import java.util.Map;
 @Command(name = "compose", mixinStandardHelpOptions = true,
         description = "Compose an SFT mixture with exact per-domain counts (largest remainder) drawn deterministically from a pool.")
 public final class ComposeCommand extends StageCommand {
+    @Mixin
+    UntrustedProbeOption trust;
+
     @Option(names = "--pool", required = true, arity = "1..*", paramLabel = "PATH", description = "records with a domain (ingest or classify outputs, or raw files)")
     List<String> pool;
 
@@ -43,7 +48,7 @@ public final class ComposeCommand extends StageCommand {
 
     @Override
     public Integer call() {
-        Map<String, Object> m = ComposeStage.run(spark(), common.settings(), pool,
+        Map<String, Object> m = ComposeStage.run(spark(), trust.apply(common.settings()), pool,
                 new ComposeStage.Request(weights, distribution, target, alpha, custom, size, shortage, stage), output, common.overwrite());
         report(String.format("compose: %s records (%s) -> %s", m.get("realised_total"), m.get("strategy"), output), m);
         return 0;

@@ -55,7 +55,14 @@ public final class DemoCommand extends StageCommand {
         out.printf("5/9 pretrain base model on %s: %s tokens, held-out loss lowered on every domain: %s%n", mix,
                 pre.get("tokens_trained"), pre.get("heldout_loss_lowered_everywhere"));
         Map<String, Object> probe = KnowledgeProbe.run(spark, s, child("base"), child("classifier"), 256, child("probe"), ow);
-        out.printf("6/9 probe: %s samples, %s unlabeled -> %s/distribution.json%n", probe.get("samples"), probe.get("unlabeled"), child("probe"));
+        out.printf("6/9 probe: %s samples, %s unlabeled; estimate (%s) %s%s -> %s/distribution.json%n", probe.get("samples"),
+                probe.get("unlabeled"), probe.get("estimator"), probe.get("trust"), KnowledgeProbe.reasons(probe), child("probe"));
+        if (!"trusted".equals(probe.get("trust"))) {
+            // a real run stops here (compose refuses); the demo goes on so that every stage can be seen
+            out.println("    the demo's tiny base is too small to be read reliably; composing from its estimate anyway "
+                    + "(compose.allow-untrusted-probe), as a real run would not");
+            s = s.with("compose.allow-untrusted-probe", true);
+        }
         String dist = child("probe") + "/" + KnowledgeProbe.DISTRIBUTION;
         Map<String, Object> mixture = ComposeStage.run(spark, s, List.of(child("ingest-sft") + "/records"),
                 new ComposeStage.Request("versatune", dist, null, null, null, 400L, null, 0), child("mixture"), ow);

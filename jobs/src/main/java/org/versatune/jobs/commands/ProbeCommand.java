@@ -20,9 +20,10 @@ public final class ProbeCommand extends StageCommand {
     Integer samples;
 
     @Option(names = "--calibration", arity = "1..*", paramLabel = "PATHS",
-            description = "raw text per domain (files named after their domain): the model continues document openings "
-                    + "so the shares are corrected for how recognisable its own text is per domain (default: "
-                    + "versatune.probe.calibration.input; none: off)")
+            description = "raw text per domain (files named after their domain) the base did not see: the model continues "
+                    + "openings of it so the shares are corrected for how recognisable its own text is per domain (default: "
+                    + "versatune.probe.calibration.input, else the documents the base held out at pretraining; documents it "
+                    + "trained on are always left out)")
     List<String> calibration;
 
     @Option(names = "--output", required = true, paramLabel = "DIR")
@@ -32,7 +33,8 @@ public final class ProbeCommand extends StageCommand {
     public Integer call() {
         var settings = calibration == null ? common.settings() : common.settings().with("probe.calibration.input", calibration);
         Map<String, Object> stats = KnowledgeProbe.run(spark(), settings, model, classifier, samples, output, common.overwrite());
-        report(String.format("probe: %s samples, %s unlabeled -> %s/%s", stats.get("samples"), stats.get("unlabeled"), output,
+        report(String.format("probe: %s samples, %s unlabeled; estimate (%s) %s%s -> %s/%s", stats.get("samples"),
+                stats.get("unlabeled"), stats.get("estimator"), stats.get("trust"), KnowledgeProbe.reasons(stats), output,
                 KnowledgeProbe.DISTRIBUTION), stats);
         return 0;
     }

@@ -1,10 +1,12 @@
 package org.versatune.jobs.commands;
 
 import org.apache.hadoop.fs.Path;
+import org.versatune.jobs.UntrustedProbeOption;
 import org.versatune.pipeline.mixture.MixtureWeights;
 import org.versatune.pipeline.pretrain.PretrainStage;
 import org.versatune.pipeline.train.StagedTraining;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.util.List;
@@ -13,6 +15,9 @@ import java.util.Map;
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Staged SFT with dynamic domain re-weighting, data-parallel on Spark. Each stage composes its mixture, trains, evaluates every domain and updates the weights (weights-stage-<k>.json).")
 public final class TrainCommand extends StageCommand {
+    @Mixin
+    UntrustedProbeOption trust;
+
     @Option(names = "--model", paramLabel = "BASE", description = "base model checkpoint (default: versatune.train.base, or one pretrained from versatune.train.base-pretrain)")
     String base;
 
@@ -54,7 +59,7 @@ public final class TrainCommand extends StageCommand {
 
     @Override
     public Integer call() {
-        var s = common.settings();
+        var s = trust.apply(common.settings());
         var t = s.section("train");
         var spark = spark();
         String model = base != null ? base : t.getString("base");

@@ -9,11 +9,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.versatune.pipeline.config.Settings;
 import org.versatune.pipeline.domain.Domains;
+import org.versatune.pipeline.domain.ProbeDistributionFile;
 import org.versatune.pipeline.ingest.Ingest;
 import org.versatune.pipeline.io.InputPaths;
 import org.versatune.pipeline.io.Json;
 import org.versatune.pipeline.io.StageOutput;
-import org.versatune.pipeline.probe.KnowledgeProbe;
 import org.versatune.pipeline.schema.TableSchema;
 import org.versatune.pipeline.util.Seeds;
 
@@ -80,10 +80,12 @@ public final class ComposeStage {
         var c = settings.section("compose");
         double alpha = r.alpha() != null ? r.alpha() : c.getDouble("alpha");
         String w = r.weights();
+        boolean allowUntrusted = c.getBoolean("allow-untrusted-probe");
         if (w.endsWith(".json")) {
             Map<String, Object> m = Json.readMap(conf, w);
-            if (m.get("domains") instanceof Map<?, ?> ds && !ds.isEmpty() && ds.values().iterator().next() instanceof Map) {
-                return Map.entry("versatune", MixtureWeights.normalised(domains, KnowledgeProbe.shares(m, domains, "corrected")));
+            if (ProbeDistributionFile.looksLikeOne(m)) {
+                return Map.entry("versatune", MixtureWeights.normalised(domains,
+                        ProbeDistributionFile.parse(m, domains, "corrected", w).sharesForWeights(allowUntrusted)));
             }
             Object inner = m.get("weights") instanceof Map<?, ?> wm ? wm : m;
             @SuppressWarnings("unchecked")
@@ -93,7 +95,8 @@ public final class ComposeStage {
         MixtureStrategy s = MixtureStrategy.parse(w);
         double[] p = null;
         if (r.distribution() != null) {
-            p = KnowledgeProbe.shares(Json.readMap(conf, r.distribution()), domains, "corrected");
+            p = ProbeDistributionFile.parse(Json.readMap(conf, r.distribution()), domains, "corrected", r.distribution())
+                    .sharesForWeights(allowUntrusted);
         }
         MixtureWeights custom = r.custom() == null ? null : MixtureWeights.parse(domains, r.custom());
         return Map.entry(s.key(), s.weights(domains, new MixtureStrategy.Inputs(p, poolSizes, custom, r.target(), alpha)));

@@ -20,6 +20,7 @@ import org.versatune.pipeline.config.Settings;
 import org.versatune.pipeline.domain.Domains;
 import org.versatune.pipeline.eval.DomainEvaluator;
 import org.versatune.pipeline.ingest.Ingest;
+import org.versatune.pipeline.io.InputPaths;
 import org.versatune.pipeline.io.StageOutput;
 import org.versatune.pipeline.lm.BpeTokenizer;
 import org.versatune.pipeline.lm.LmCheckpoint;
@@ -46,7 +47,8 @@ import static org.apache.spark.sql.functions.sum;
  * Pretrains a base model on raw domain text drawn with an exact domain mixture of tokens, so that what the
  * model "knows" is known. Documents become windows of up to context+1 tokens; each domain's windows are ranked
  * by a seeded hash and taken until the domain's token share is reached (cycling through the domain again when
- * it has too little text). A seeded share of documents is held out to report per-domain loss before and after.
+ * it has too little text). A seeded share of documents is held out to report per-domain loss before and after;
+ * which documents were trained on and which held out is saved beside the model ({@link PretrainDocuments}).
  */
 public final class PretrainStage {
     public static final String STAGE = "pretrain";
@@ -89,6 +91,7 @@ public final class PretrainStage {
                     (org.apache.spark.sql.api.java.UDF1<String, Boolean>) id -> Seeds.uniform(seed, "heldout:" + id) < heldout,
                     DataTypes.BooleanType).apply(col("id"))).persist(StorageLevel.MEMORY_AND_DISK());
 
+            PretrainDocuments documents = PretrainDocuments.of(docs, inputs, InputPaths.expand(conf, inputs), seed, heldout);
             BpeTokenizer tok = previous != null ? previous.tokenizer()
                     : trainTokenizer(docs.filter(col("heldout").equalTo(false)), domains, lm.getInt("tokenizer.vocab-size"),
                     lm.getLong("tokenizer.train-chars"), seed);
@@ -154,7 +157,10 @@ public final class PretrainStage {
             stats.put("heldout_loss_lowered_everywhere", lowered(heldInit, heldFinal));
             stats.put("seconds", Math.round((System.nanoTime() - started) / 1e7) / 100.0);
             stats.put("input", in.stats());
+            stats.put("documents_trained", documents.trainedIds().size());
+            stats.put("documents_heldout", documents.heldoutIds().size());
             result.writeInto(conf, out.tmpDir());
+            documents.write(conf, out.tmpDir());
             out.commit(stats, settings);
             ckpts.discard();
             data.unpersist();

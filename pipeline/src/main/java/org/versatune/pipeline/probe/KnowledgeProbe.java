@@ -3,6 +3,7 @@ package org.versatune.pipeline.probe;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -18,6 +19,7 @@ import org.versatune.pipeline.classify.DomainClassifierModel;
 import org.versatune.pipeline.config.Settings;
 import org.versatune.pipeline.domain.DomainDistribution;
 import org.versatune.pipeline.domain.Domains;
+import org.versatune.pipeline.io.Json;
 import org.versatune.pipeline.io.StageOutput;
 import org.versatune.pipeline.lm.Generator;
 import org.versatune.pipeline.lm.LmCheckpoint;
@@ -39,8 +41,8 @@ import static org.apache.spark.sql.functions.col;
  * The knowledge probe (METHOD.md section 1): the base model writes N texts from its start token alone,
  * distributed over Spark in fixed chunks whose seeds come from (run seed, chunk index) so the result for a
  * seed does not depend on the number of executors or partitions; the domain classifier labels them; texts
- * under its confidence threshold are counted as unlabeled; the shares get Dirichlet intervals and a
- * correction for the classifier's confusion measured on its validation data.
+ * under its confidence threshold are counted as unlabeled. The shares are estimated by every estimator of
+ * {@link Quantifiers} (the calibration: {@link ProbeCalibration}) and judged ({@link ProbeDistribution}).
  */
 public final class KnowledgeProbe {
     public static final String STAGE = "probe";
@@ -110,66 +112,40 @@ public final class KnowledgeProbe {
         return spark.createDataFrame(out, GENERATED);
     }
 
-    /** The distribution of the labelled samples: shares, intervals, corrected shares, counts. */
-    public static Map<String, Object> distribution(Domains domains, Map<String, Long> counts, long unlabeled,
-                                                   double[][] confusionRates, int draws, long seed) {
-        return distribution(domains, counts, unlabeled, confusionRates, null, 0, draws, seed);
+    /** ": reason; reason" of an untrusted probe's stats, empty for a trusted one (for summary lines). */
+    public static String reasons(Map<String, Object> stats) {
+        return stats.get("trust_reasons") instanceof List<?> r && !r.isEmpty()
+                ? ": " + String.join("; ", r.stream().map(String::valueOf).toList()) : "";
     }
 
-    /**
-     * As above; with a calibration ({@link ProbeCalibration}) {@code corrected} comes from inverting the observed
-     * label shares, unlabeled included, through the model's own per-domain labelling rates, and the
-     * validation-confusion correction is kept as {@code corrected_confusion}.
-     */
-    public static Map<String, Object> distribution(Domains domains, Map<String, Long> counts, long unlabeled,
-                                                   double[][] confusionRates, double[][] calibration, int iterations,
-                                                   int draws, long seed) {
+    /** Index of a classifier label: the domain's, or k for unlabeled. */
+    static int labelIndex(Domains domains, String label) {
+        return Domains.UNLABELED.equals(label) ? domains.size() : domains.indexOf(label);
+    }
+
+    /** The classifier's per-domain probabilities in configured order. */
+    static double[] posterior(Domains domains, Map<String, Double> probabilities) {
+        double[] p = new double[domains.size()];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = probabilities.getOrDefault(domains.name(i), 0.0);
+        }
+        return p;
+    }
+
+    /** The classifier's class shares on its validation split (its training priors), or null when not recorded. */
+    @SuppressWarnings("unchecked")
+    static double[] priors(Map<String, Object> metrics, Domains domains) {
+        if (!(metrics.get("all") instanceof Map<?, ?> all) || !(all.get("per_domain") instanceof Map<?, ?> per)) {
+            return null;
+        }
         long[] n = new long[domains.size()];
         for (int i = 0; i < n.length; i++) {
-            n[i] = counts.getOrDefault(domains.name(i), 0L);
-        }
-        double[] raw = DomainDistribution.shares(n);
-        double[][] ci = DomainDistribution.dirichletInterval(n, 0.95);
-        double[] byConfusion = confusionRates == null ? raw : DomainDistribution.correct(raw, confusionRates);
-        double[] corrected;
-        double[][] cci;
-        if (calibration != null) {
-            long[] withUnlabeled = Arrays.copyOf(n, n.length + 1);
-            withUnlabeled[n.length] = unlabeled;
-            corrected = DomainDistribution.calibrated(DomainDistribution.shares(withUnlabeled), calibration, iterations);
-            cci = DomainDistribution.interval(withUnlabeled, q -> DomainDistribution.calibrated(q, calibration, iterations),
-                    0.95, draws, seed);
-        } else {
-            corrected = byConfusion;
-            cci = confusionRates == null ? ci : DomainDistribution.correctedInterval(n, confusionRates, 0.95, draws, seed);
-        }
-        Map<String, Object> per = new LinkedHashMap<>();
-        for (int i = 0; i < n.length; i++) {
-            Map<String, Object> d = new LinkedHashMap<>();
-            d.put("raw", raw[i]);
-            d.put("corrected", corrected[i]);
-            if (calibration != null) {
-                d.put("corrected_confusion", byConfusion[i]);
+            if (!(per.get(domains.name(i)) instanceof Map<?, ?> d) || !(d.get("support") instanceof Number s)) {
+                return null;
             }
-            d.put("low", ci[i][0]);
-            d.put("high", ci[i][1]);
-            d.put("corrected_low", cci[i][0]);
-            d.put("corrected_high", cci[i][1]);
-            d.put("count", n[i]);
-            per.put(domains.name(i), d);
+            n[i] = s.longValue();
         }
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("domains", per);
-        m.put("labeled", java.util.Arrays.stream(n).sum());
-        m.put("unlabeled", unlabeled);
-        m.put("interval", "95% equal-tailed, Dirichlet posterior with Jeffreys prior (corrected: the same draws pushed through the correction)");
-        m.put("correction", calibration != null
-                ? "calibrated: the p on the simplex minimising |G^T p - q|^2, q the observed label shares with unlabeled, "
-                + "G the labels of the model's continuations of real documents per domain (corrected_confusion: the "
-                + "validation-confusion correction)"
-                : confusionRates == null ? "none (no confusion matrix beside the classifier)"
-                : "adjusted classify-and-count: solve C^T p = p_raw, clip at 0, renormalise");
-        return m;
+        return Arrays.stream(n).sum() == 0 ? null : DomainDistribution.shares(n);
     }
 
     /** The classifier's confident-prediction confusion (rows: true domain) measured on its validation data. */
@@ -212,37 +188,29 @@ public final class KnowledgeProbe {
             long seed = Seeds.derive(settings.seed(), STAGE);
             LmCheckpoint model = LmCheckpoint.load(conf, modelDir);
             DomainClassifierModel clf = ClassifierStage.load(spark, classifierDir, settings);
-            double[][] confusion = confusion(ClassifierStage.savedMetrics(spark, classifierDir), domains);
-            if (confusion == null) {
-                LOG.warn("no validation confusion matrix beside {}: the corrected shares equal the raw ones", classifierDir);
-            }
+            Map<String, Object> metrics = ClassifierStage.savedMetrics(spark, classifierDir);
+            double[][] confusion = confusion(metrics, domains);
             Dataset<Row> generated = generate(spark, settings, model, samples, seed);
-            Dataset<Row> labelled = clf.copy(new org.apache.spark.ml.param.ParamMap()).setTextCol("text")
-                    .setPredictionCol("domain").transform(generated);
+            Dataset<Row> labelled = clf.copy(new ParamMap()).setTextCol("text").setPredictionCol("domain").transform(generated);
             Dataset<Row> samplesDf = TableSchema.of("probe_sample").conform(labelled).persist(StorageLevel.MEMORY_AND_DISK());
             spark.sparkContext().setJobDescription("probe: write samples");
             samplesDf.repartition(col("domain")).sortWithinPartitions("domain", "id").write().partitionBy("domain").parquet(out.path(SAMPLES));
-            Map<String, Long> counts = new LinkedHashMap<>();
-            long unlabeled = 0;
-            long generatedTokens = 0;
-            for (Row r : samplesDf.groupBy("domain").agg(org.apache.spark.sql.functions.count("id"),
-                    org.apache.spark.sql.functions.sum("tokens")).collectAsList()) {
-                if (Domains.UNLABELED.equals(r.getString(0))) {
-                    unlabeled = r.getLong(1);
-                } else {
-                    counts.put(r.getString(0), r.getLong(1));
-                }
-                generatedTokens += r.getLong(2);
-            }
+            // labels and posteriors of every sample (a few numbers each) for the estimators
+            List<Row> rows = samplesDf.select("id", "domain", DomainClassifierModel.PROBABILITIES, "tokens").orderBy("id").collectAsList();
             samplesDf.unpersist();
-            List<String> calInputs = probe.getStringList("calibration.input");
-            ProbeCalibration.Result cal = calInputs.isEmpty() ? null
-                    : ProbeCalibration.measure(spark, settings, model, clf, calInputs, Seeds.derive(seed, "calibration"));
-            Map<String, Object> dist = distribution(domains, counts, unlabeled, confusion, cal == null ? null : cal.rates(),
-                    probe.getInt("calibration.iterations"), probe.getInt("interval-draws"), Seeds.derive(seed, "interval"));
-            if (cal != null) {
-                dist.put("calibration", cal.toJson(domains, calInputs));
+            int[] label = new int[rows.size()];
+            double[][] post = new double[rows.size()][];
+            long generatedTokens = 0;
+            for (int i = 0; i < label.length; i++) {
+                label[i] = labelIndex(domains, rows.get(i).getString(1));
+                post[i] = posterior(domains, rows.get(i).getJavaMap(2));
+                generatedTokens += rows.get(i).getInt(3);
             }
+            ProbeCalibration.Result cal = ProbeCalibration.measure(spark, settings, modelDir, model, clf,
+                    probe.getStringList("calibration.input"), Seeds.derive(seed, "calibration"));
+            Map<String, Object> dist = ProbeDistribution.build(domains, new Quantifiers.Labels(label, post), cal, confusion,
+                    priors(metrics, domains), probe, Seeds.derive(seed, "interval"));
+            long unlabeled = ((Number) dist.get("unlabeled")).longValue();
             Map<String, Object> used = new LinkedHashMap<>();
             used.put("samples", samples);
             used.put("chunk_rows", probe.getInt("chunk-rows"));
@@ -252,7 +220,7 @@ public final class KnowledgeProbe {
             used.put("model", modelDir);
             used.put("classifier", classifierDir);
             dist.put("settings", used);
-            org.versatune.pipeline.io.Json.write(conf, out.path(DISTRIBUTION), dist);
+            Json.write(conf, out.path(DISTRIBUTION), dist);
             Map<String, Object> stats = new LinkedHashMap<>();
             stats.put("samples", samples);
             stats.put("labeled", dist.get("labeled"));
@@ -260,8 +228,12 @@ public final class KnowledgeProbe {
             stats.put("generated_tokens", generatedTokens);
             stats.put("seconds", Math.round((System.nanoTime() - started) / 1e7) / 100.0);
             stats.put("tokens_per_s", Math.round(generatedTokens / Math.max(1e-9, (System.nanoTime() - started) / 1e9)));
+            stats.put("estimator", dist.get("estimator"));
+            stats.put("trust", ((Map<?, ?>) dist.get("trust")).get("verdict"));
+            stats.put("trust_reasons", ((Map<?, ?>) dist.get("trust")).get("reasons"));
             out.commit(stats, settings);
-            LOG.info("probe: {} samples, {} unlabeled -> {}", samples, unlabeled, output);
+            LOG.info("probe: {} samples, {} unlabeled, estimate {} -> {}", samples, unlabeled,
+                    ((Map<?, ?>) dist.get("trust")).get("verdict"), output);
             return stats;
         } catch (Throwable e) { // Spark throws its checked SparkException undeclared
             out.abort();
@@ -271,25 +243,4 @@ public final class KnowledgeProbe {
         }
     }
 
-    /** Reads the shares of a distribution.json ({@code corrected}, or {@code raw}) in configured order. */
-    @SuppressWarnings("unchecked")
-    public static double[] shares(Map<String, Object> distribution, Domains domains, String which) {
-        Object ds = distribution.get("domains");
-        if (!(ds instanceof Map<?, ?> m)) {
-            throw new IllegalArgumentException("not a probe distribution: no 'domains' object");
-        }
-        double[] p = new double[domains.size()];
-        for (int i = 0; i < p.length; i++) {
-            Object d = m.get(domains.name(i));
-            if (!(d instanceof Map<?, ?> dm) || !(dm.get(which) instanceof Number n)) {
-                throw new IllegalArgumentException("distribution lacks '" + which + "' for domain '" + domains.name(i) + "'");
-            }
-            double v = n.doubleValue();
-            if (!Double.isFinite(v) || v < 0) {
-                throw new IllegalArgumentException("distribution share of '" + domains.name(i) + "' is " + v);
-            }
-            p[i] = v;
-        }
-        return p;
-    }
 }

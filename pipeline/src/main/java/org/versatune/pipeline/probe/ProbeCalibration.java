@@ -1,6 +1,11 @@
 package org.versatune.pipeline.probe;
 
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -14,47 +19,61 @@ import org.versatune.pipeline.classify.DomainClassifierModel;
 import org.versatune.pipeline.config.Settings;
 import org.versatune.pipeline.domain.Domains;
 import org.versatune.pipeline.ingest.Ingest;
+import org.versatune.pipeline.lm.BpeTokenizer;
 import org.versatune.pipeline.lm.LmCheckpoint;
+import org.versatune.pipeline.pretrain.PretrainDocuments;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.row_number;
-import static org.apache.spark.sql.functions.substring;
 import static org.apache.spark.sql.functions.xxhash64;
 
 /**
  * Beyond the paper: how the classifier labels the base model's own text, per true domain. A small model's samples
  * are often too noisy to label, and not equally so per domain (code stays recognisable when prose does not), so
  * the labelled share of unconditional samples is biased toward the easy domains. Here the model continues the
- * opening tokens of real documents of each domain; the classifier labels the continuations alone; the
- * row-normalised counts (true domain x label, unlabeled included) form the matrix through which the probe's
- * observed label shares, unlabeled included, are inverted ({@code DomainDistribution.calibrated}).
+ * openings of windows of held-out documents of each domain (cut as pretraining cuts its windows, so a prompt
+ * looks like what follows the begin token in training); the classifier labels the continuations alone.
+ *
+ * <p>Calibration text is never text the model was pretrained on: by default it is the documents the base held
+ * out ({@link PretrainDocuments}); a folder the user names is used minus any document the base trained on.
  */
 public final class ProbeCalibration {
     private static final Logger LOG = LoggerFactory.getLogger(ProbeCalibration.class);
 
-    /** Rows: true domain; columns: the label of the continuation, {@code unlabeled} last. */
-    public record Result(long[][] counts, double[][] rates, int promptsPerDomain, int promptTokens) {
-        public Map<String, Object> toJson(Domains domains, List<String> inputs) {
+    /** The continuations (true domain, label, posterior) and where their prompts came from. */
+    public record Result(Quantifiers.Calibration rows, long[][] counts, String source, List<String> inputs,
+                         Map<String, List<String>> documents, long excludedTrained, int promptsPerDomain, int promptTokens) {
+        public Map<String, Object> toJson(Domains domains) {
             List<String> labels = new ArrayList<>(domains.names());
             labels.add(Domains.UNLABELED);
             Map<String, Object> m = new LinkedHashMap<>();
+            m.put("source", source);
             m.put("inputs", inputs);
             m.put("prompts_per_domain", promptsPerDomain);
             m.put("prompt_tokens", promptTokens);
+            m.put("excluded_trained_documents", excludedTrained);
             m.put("domains", domains.names());
             m.put("labels", labels);
             m.put("counts", counts);
-            m.put("rates", rates);
+            m.put("documents", documents);
             return m;
         }
     }
+
+    private static final StructType PROMPTS = new StructType(new StructField[]{
+            DataTypes.createStructField("domain", DataTypes.StringType, false),
+            DataTypes.createStructField("id", DataTypes.StringType, false),
+            DataTypes.createStructField("chunk", DataTypes.IntegerType, false),
+            DataTypes.createStructField("prompt", DataTypes.createArrayType(DataTypes.IntegerType, false), false)});
 
     private static final StructType PROMPT_DOMAIN = new StructType(new StructField[]{
             DataTypes.createStructField("id", DataTypes.StringType, false),
@@ -63,58 +82,118 @@ public final class ProbeCalibration {
     private ProbeCalibration() {
     }
 
-    public static Result measure(SparkSession spark, Settings settings, LmCheckpoint model, DomainClassifierModel clf,
-                                 List<String> inputs, long seed) {
+    private static Dataset<Row> ids(SparkSession spark, Set<String> ids) {
+        return spark.createDataset(new ArrayList<>(ids), Encoders.STRING()).toDF("_id");
+    }
+
+    /**
+     * Calibrates on {@code inputs} when given, else on the documents the base held out at pretraining; null (with a
+     * warning) when neither exists.
+     */
+    public static Result measure(SparkSession spark, Settings settings, String modelDir, LmCheckpoint model,
+                                 DomainClassifierModel clf, List<String> inputs, long seed) {
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        PretrainDocuments record = PretrainDocuments.read(conf, modelDir);
+        String source;
+        List<String> read;
+        if (!inputs.isEmpty()) {
+            source = "inputs";
+            read = inputs;
+        } else if (record != null) {
+            source = "heldout";
+            read = record.files();
+        } else {
+            LOG.warn("no calibration: {} records no held-out pretraining documents and no calibration input was given "
+                    + "(probe --calibration PATHS)", modelDir);
+            return null;
+        }
         var c = settings.section("probe").getConfig("calibration");
         int perDomain = c.getInt("prompts-per-domain");
         int promptTokens = c.getInt("prompt-tokens");
+        int context = model.config().context();
         Domains domains = settings.domains();
-        // a seeded choice of documents per domain; only their openings reach the driver (domains x perDomain rows)
         spark.sparkContext().setJobDescription("probe: calibration prompts");
-        Dataset<Row> docs = Ingest.read(spark, settings, inputs, null).records()
+        Dataset<Row> docs = Ingest.read(spark, settings, read, null).records()
                 .filter(col("kind").equalTo("text").and(col("domain").isNotNull()))
-                .select(col("id"), col("domain"), substring(col("text"), 1, 64 * promptTokens).as("text"))
-                .withColumn("r", xxhash64(col("id"), lit(seed)))
+                .select(col("id"), col("domain"), col("text"));
+        long excluded = 0;
+        if (record != null) {
+            Dataset<Row> kept = docs.join(ids(spark, record.trainedIds()), col("id").equalTo(col("_id")), "left_anti");
+            excluded = docs.count() - kept.count();
+            docs = source.equals("heldout") ? kept.join(ids(spark, record.heldoutIds()), col("id").equalTo(col("_id")), "left_semi")
+                    : kept;
+        }
+        if (excluded > 0) {
+            LOG.info("probe calibration: left out {} documents the base was pretrained on", excluded);
+        }
+        // at most perDomain documents per domain, by a seeded hash; each gives its windows' openings
+        Dataset<Row> chosenDocs = docs.withColumn("r", xxhash64(col("id"), lit(seed)))
                 .withColumn("n", row_number().over(Window.partitionBy("domain").orderBy(col("r"), col("id"))))
                 .filter(col("n").leq(perDomain));
+        Broadcast<BpeTokenizer> tok = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(model.tokenizer());
+        Dataset<Row> openings = spark.createDataFrame(chosenDocs.select("domain", "id", "text").javaRDD().flatMap(r -> {
+            int[] t = tok.value().encode(r.getString(2));
+            List<Row> out = new ArrayList<>();
+            for (int start = 0, chunk = 0; start + promptTokens <= t.length; start += context, chunk++) {
+                out.add(RowFactory.create(r.getString(0), r.getString(1), chunk, Arrays.copyOfRange(t, start, start + promptTokens)));
+            }
+            return out.iterator();
+        }), PROMPTS);
+        List<Row> picked = openings.withColumn("r", xxhash64(col("id"), col("chunk"), lit(seed)))
+                .withColumn("n", row_number().over(Window.partitionBy("domain").orderBy(col("r"), col("id"), col("chunk"))))
+                .filter(col("n").leq(perDomain))
+                .orderBy("domain", "n").select("domain", "id", "prompt").collectAsList();
         List<String> promptDomains = new ArrayList<>();
         List<int[]> prompts = new ArrayList<>();
-        for (Row r : docs.orderBy("domain", "n").select("domain", "text").collectAsList()) {
-            int[] ids = model.tokenizer().encode(r.getString(1));
-            if (ids.length >= promptTokens && domains.contains(r.getString(0))) {
-                promptDomains.add(r.getString(0));
-                prompts.add(Arrays.copyOf(ids, promptTokens));
+        Map<String, List<String>> documents = new TreeMap<>();
+        for (Row r : picked) {
+            if (!domains.contains(r.getString(0))) {
+                continue;
+            }
+            promptDomains.add(r.getString(0));
+            List<Integer> p = r.getList(2);
+            prompts.add(p.stream().mapToInt(Integer::intValue).toArray());
+            List<String> ids = documents.computeIfAbsent(r.getString(0), d -> new ArrayList<>());
+            if (!ids.contains(r.getString(1))) {
+                ids.add(r.getString(1));
             }
         }
+        documents.values().forEach(l -> l.sort(null));
         for (String d : domains.names()) {
             if (!promptDomains.contains(d)) {
+                if (source.equals("heldout")) {
+                    LOG.warn("no calibration: the base held out no document of domain '{}' with at least {} tokens; pass a "
+                            + "calibration folder the base did not see (probe --calibration PATHS)", d, promptTokens);
+                    return null;
+                }
                 throw new IllegalArgumentException("probe calibration: no document of domain '" + d + "' with at least "
-                        + promptTokens + " tokens in " + inputs);
+                        + promptTokens + " tokens in " + read + " (documents the base was pretrained on are left out)");
             }
         }
-        LOG.info("probe calibration: continuing {} document openings ({} tokens each)", prompts.size(), promptTokens);
+        LOG.info("probe calibration: continuing {} window openings ({} tokens each) from {} documents", prompts.size(),
+                promptTokens, documents.values().stream().mapToInt(List::size).sum());
         Dataset<Row> generated = KnowledgeProbe.generate(spark, settings, model, prompts, seed);
         List<Row> truth = new ArrayList<>();
         int rows = settings.section("probe").getInt("chunk-rows");
         for (int i = 0; i < prompts.size(); i++) {
             truth.add(RowFactory.create(KnowledgeProbe.sampleId(i / rows, i % rows), promptDomains.get(i)));
         }
-        Dataset<Row> labelled = clf.copy(new org.apache.spark.ml.param.ParamMap()).setTextCol("text")
-                .setPredictionCol("label").transform(generated.join(spark.createDataFrame(truth, PROMPT_DOMAIN), "id"));
+        Dataset<Row> labelled = clf.copy(new ParamMap()).setTextCol("text").setPredictionCol("label")
+                .transform(generated.join(spark.createDataFrame(truth, PROMPT_DOMAIN), "id"));
         int k = domains.size();
+        List<Row> out = labelled.select("id", "true_domain", "label", DomainClassifierModel.PROBABILITIES).orderBy("id").collectAsList();
+        int[] t = new int[out.size()];
+        int[] l = new int[out.size()];
+        double[][] post = new double[out.size()][];
         long[][] counts = new long[k][k + 1];
-        for (Row r : labelled.groupBy("true_domain", "label").count().collectAsList()) {
-            String label = r.getString(1);
-            int j = Domains.UNLABELED.equals(label) ? k : domains.indexOf(label);
-            counts[domains.indexOf(r.getString(0))][j] += r.getLong(2);
+        for (int i = 0; i < out.size(); i++) {
+            Row r = out.get(i);
+            t[i] = domains.indexOf(r.getString(1));
+            l[i] = KnowledgeProbe.labelIndex(domains, r.getString(2));
+            post[i] = KnowledgeProbe.posterior(domains, r.getJavaMap(3));
+            counts[t[i]][l[i]]++;
         }
-        double[][] rates = new double[k][k + 1];
-        for (int i = 0; i < k; i++) {
-            long n = Arrays.stream(counts[i]).sum();
-            for (int j = 0; j <= k; j++) {
-                rates[i][j] = (double) counts[i][j] / n;
-            }
-        }
-        return new Result(counts, rates, perDomain, promptTokens);
+        return new Result(new Quantifiers.Calibration(t, new Quantifiers.Labels(l, post)), counts, source, read, documents,
+                excluded, perDomain, promptTokens);
     }
 }

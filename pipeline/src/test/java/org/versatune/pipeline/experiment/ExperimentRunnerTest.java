@@ -41,7 +41,9 @@ class ExperimentRunnerTest {
         Settings s = Settings.load(List.of(), List.of("lm.train.local-steps=3", "lm.train.tokens-per-batch=512",
                 "train.stages=2", "train.stage-size=40", "train.eval-max-records=8", "train.eval-max-mc-items=4",
                 "train.warmup-steps=2", "reference.max-records=40", "reference.epochs=1", "probe.chunk-rows=16",
-                "lm.generate.max-tokens=12", "classifier.num-features=65536", "classifier.max-iter=20", "experiment.probe-samples=24"))
+                "lm.generate.max-tokens=12", "classifier.num-features=65536", "classifier.max-iter=20", "experiment.probe-samples=24",
+                // an untrained base's probe is untrustworthy by construction; the test is about running and resuming
+                "compose.allow-untrusted-probe=true"))
                 .with("experiment.base", base)
                 .with("experiment.pool", List.of(Samples.sft()))
                 .with("experiment.eval", List.of(Samples.sft(), Samples.eval()))

@@ -81,7 +81,8 @@ class ComposeStageTest {
         Path dist = Samples.write(dir.resolve("distribution.json"), "{\"domains\": {"
                 + "\"law\": {\"raw\": 0.2, \"corrected\": 0.1}, \"medicine\": {\"raw\": 0.2, \"corrected\": 0.1},"
                 + "\"finance\": {\"raw\": 0.1, \"corrected\": 0.05}, \"science\": {\"raw\": 0.1, \"corrected\": 0.15},"
-                + "\"code\": {\"raw\": 0.2, \"corrected\": 0.25}, \"general\": {\"raw\": 0.2, \"corrected\": 0.35}}}");
+                + "\"code\": {\"raw\": 0.2, \"corrected\": 0.25}, \"general\": {\"raw\": 0.2, \"corrected\": 0.35}},"
+                + "\"trust\": {\"verdict\": \"trusted\", \"reasons\": []}}");
         String out = dir.resolve("mix").toString();
         Map<String, Object> m = ComposeStage.run(spark, S, List.of(pool), new ComposeStage.Request("versatune", dist.toString(),
                 null, null, null, 200L, null, 0), out, false);
@@ -99,5 +100,21 @@ class ComposeStageTest {
         Path nan = Samples.write(dir.resolve("nan.json"), "{\"domains\": {\"law\": {\"corrected\": \"NaN\"}}}");
         assertThatThrownBy(() -> ComposeStage.run(spark, S, List.of(pool), new ComposeStage.Request(nan.toString(), null,
                 null, null, null, 200L, null, 0), dir.resolve("mix5").toString(), false)).hasMessageContaining("corrected");
+    }
+
+    @Test
+    void anUntrustedProbeIsRefusedUnlessAllowed(SparkSession spark, @TempDir Path dir) throws Exception {
+        Path dist = Samples.write(dir.resolve("distribution.json"), "{\"domains\": {"
+                + "\"law\": {\"corrected\": 0.1}, \"medicine\": {\"corrected\": 0.1}, \"finance\": {\"corrected\": 0.05},"
+                + "\"science\": {\"corrected\": 0.15}, \"code\": {\"corrected\": 0.25}, \"general\": {\"corrected\": 0.35}},"
+                + "\"trust\": {\"verdict\": \"untrusted\", \"reasons\": [\"3 of 256 samples labelled (1%, under 50%)\"]}}");
+        assertThatThrownBy(() -> ComposeStage.run(spark, S, List.of(pool), new ComposeStage.Request("versatune", dist.toString(),
+                null, null, null, 200L, null, 0), dir.resolve("refused").toString(), false))
+                .hasMessageContaining("not trustworthy").hasMessageContaining("3 of 256 samples labelled")
+                .hasMessageContaining("--allow-untrusted-probe");
+        assertThat(Files.exists(dir.resolve("refused"))).isFalse();
+        Map<String, Object> m = ComposeStage.run(spark, S.with("compose.allow-untrusted-probe", true), List.of(pool),
+                new ComposeStage.Request("versatune", dist.toString(), null, null, null, 200L, null, 0), dir.resolve("allowed").toString(), false);
+        assertThat(m).containsEntry("realised_total", 200L);
     }
 }

@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 @ExtendWith(SparkExtension.class)
-class PretrainStageTest {
+public class PretrainStageTest {
     /** A tiny model so that the stage runs in seconds. */
     public static final Settings TINY = Settings.load(List.of(), List.of("lm.model.d-model=64", "lm.model.heads=2",
             "lm.model.layers=1", "lm.model.context=32", "lm.tokenizer.vocab-size=400", "lm.tokenizer.train-chars=200000",

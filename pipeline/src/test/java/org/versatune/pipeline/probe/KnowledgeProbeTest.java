@@ -1,5 +1,7 @@
 package org.versatune.pipeline.probe;
 
+import com.typesafe.config.Config;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
@@ -10,15 +12,22 @@ import org.versatune.pipeline.classify.ClassifierStage;
 import org.versatune.pipeline.config.Settings;
 import org.versatune.pipeline.io.Json;
 import org.versatune.pipeline.domain.Domains;
+import org.versatune.pipeline.domain.ProbeDistributionFile;
 import org.versatune.pipeline.lm.BpeTokenizer;
 import org.versatune.pipeline.lm.LmCheckpoint;
 import org.versatune.pipeline.lm.LmConfig;
 import org.versatune.pipeline.lm.TransformerLm;
+import org.versatune.pipeline.mixture.MixtureWeights;
+import org.versatune.pipeline.pretrain.PretrainDocuments;
+import org.versatune.pipeline.pretrain.PretrainStage;
+import org.versatune.pipeline.pretrain.PretrainStageTest;
 import org.versatune.pipeline.testing.Samples;
 import org.versatune.pipeline.testing.SparkExtension;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -49,19 +58,54 @@ class KnowledgeProbeTest {
     }
 
     @Test
-    void distributionReportsSharesIntervalsCorrectionAndUnlabeled() {
+    @SuppressWarnings("unchecked")
+    void distributionReportsEveryEstimatorTheDefaultAsCorrectedAndAVerdict() {
         Domains d = Domains.of("a", "b");
-        Map<String, Object> m = KnowledgeProbe.distribution(d, Map.of("a", 30L, "b", 70L), 12,
-                new double[][]{{0.9, 0.1}, {0.1, 0.9}}, 500, 1);
-        @SuppressWarnings("unchecked")
+        Config probe = S.with("probe.interval-draws", 200).section("probe");
+        // 11 texts labelled a, 15 labelled b, 14 unlabeled; calibration as in QuantifiersTest
+        Quantifiers.Labels samples = QuantifiersTest.labels(new int[]{11, 15, 14}, QuantifiersTest.ONE_HOT);
+        ProbeCalibration.Result cal = new ProbeCalibration.Result(QuantifiersTest.calibration(), new long[][]{{8, 0, 2}, {1, 5, 4}},
+                "inputs", List.of("cal"), Map.of("a", List.of("a-txt-1")), 0, 10, 16);
+        Map<String, Object> m = ProbeDistribution.build(d, samples, cal, new double[][]{{0.9, 0.1}, {0.1, 0.9}}, null, probe, 1);
         Map<String, Map<String, Object>> per = (Map<String, Map<String, Object>>) m.get("domains");
-        assertThat((Double) per.get("a").get("raw")).isCloseTo(0.3, within(1e-12));
-        assertThat((Double) per.get("a").get("corrected")).isCloseTo(0.25, within(1e-9));   // (0.3 - 0.1) / 0.8
-        assertThat((Double) per.get("a").get("low")).isLessThan(0.3);
-        assertThat((Double) per.get("a").get("high")).isGreaterThan(0.3);
-        assertThat(per.get("b").get("count")).isEqualTo(70L);
-        assertThat(m).containsEntry("unlabeled", 12L).containsEntry("labeled", 100L);
-        assertThat(KnowledgeProbe.shares(m, d, "corrected")[1]).isCloseTo(0.75, within(1e-9));
+        assertThat((Double) per.get("a").get("raw")).isCloseTo(11 / 26.0, within(1e-12));
+        Map<String, Object> estimates = (Map<String, Object>) m.get("estimates");
+        assertThat(estimates).containsKeys("raw", "acc", "pacc", "em", "ml", "confusion");
+        assertThat(m).containsEntry("estimator", "ml").containsEntry("unlabeled", 14L).containsEntry("labeled", 26L);
+        assertThat(per.get("a").get("corrected")).isEqualTo(((Map<String, Object>) ((Map<String, Object>) estimates.get("ml")).get("shares")).get("a"));
+        assertThat((Double) per.get("a").get("corrected_low")).isLessThan((Double) per.get("a").get("corrected"));
+        assertThat(((Map<String, Object>) m.get("calibration")).get("spread_sd")).isNotNull();
+        // 26 of 40 labelled passes the 50% bar; 10 calibration rows per domain leave intervals far wider than 0.2
+        Map<String, Object> trust = (Map<String, Object>) m.get("trust");
+        assertThat(trust).containsEntry("verdict", "untrusted").containsEntry("calibration", true);
+        assertThat((List<String>) trust.get("reasons")).singleElement().asString().contains("95% interval").contains("over 0.20");
+
+        // without a calibration the default falls back to raw, and says so; few labelled samples are named
+        Map<String, Object> none = ProbeDistribution.build(d, QuantifiersTest.labels(new int[]{2, 1, 37}, QuantifiersTest.ONE_HOT),
+                null, null, null, probe, 1);
+        assertThat(none).containsEntry("estimator", "raw");
+        assertThat((List<String>) ((Map<String, Object>) none.get("trust")).get("reasons"))
+                .anyMatch(r -> r.startsWith("3 of 40 samples labelled")).anyMatch(r -> r.startsWith("no calibration"));
+
+        // many well-labelled samples and a sharp calibration: trusted
+        ProbeCalibration.Result sharp = new ProbeCalibration.Result(sharpCalibration(), new long[][]{{300, 0, 0}, {0, 300, 0}},
+                "heldout", List.of("cal"), Map.of(), 0, 300, 16);
+        Map<String, Object> good = ProbeDistribution.build(d, QuantifiersTest.labels(new int[]{600, 1400, 0}, QuantifiersTest.ONE_HOT),
+                sharp, null, null, probe, 1);
+        assertThat((Map<String, Object>) good.get("trust")).containsEntry("verdict", "trusted");
+        assertThat(ProbeDistributionFile.parse(good, d, "corrected", "good").sharesForWeights(false)[0]).isCloseTo(0.3, within(0.01));
+    }
+
+    static Quantifiers.Calibration sharpCalibration() {
+        int[] truth = new int[600];
+        int[] label = new int[600];
+        double[][] post = new double[600][];
+        for (int i = 0; i < 600; i++) {
+            truth[i] = i < 300 ? 0 : 1;
+            label[i] = truth[i];
+            post[i] = QuantifiersTest.ONE_HOT[truth[i]];
+        }
+        return new Quantifiers.Calibration(truth, new Quantifiers.Labels(label, post));
     }
 
     @Test
@@ -77,13 +121,14 @@ class KnowledgeProbeTest {
         assertThat(json).contains("\"raw\"", "\"corrected\"", "\"low\"", "\"high\"", "\"count\"", "\"settings\"", "\"repetition-penalty\"");
         assertThat(Files.isDirectory(dir.resolve("probe/samples"))).isTrue();
 
-        // with a calibration: every domain's openings continued, labels counted per true domain, shares inverted
+        // with a calibration folder: every domain's window openings continued, labels counted per true domain
         Settings cal = S.with("probe.calibration.input", List.of(Samples.pretrain())).with("probe.calibration.prompts-per-domain", 5)
                 .with("probe.calibration.prompt-tokens", 4).with("probe.calibration.iterations", 2000).with("probe.interval-draws", 50);
         KnowledgeProbe.run(spark, cal, model, clf, 40, dir.resolve("probe-cal").toString(), false);
-        Map<String, Object> dist = Json.readMap(new org.apache.hadoop.conf.Configuration(), dir.resolve("probe-cal/distribution.json").toString());
+        Map<String, Object> dist = Json.readMap(new Configuration(), dir.resolve("probe-cal/distribution.json").toString());
         @SuppressWarnings("unchecked")
         Map<String, Object> calibration = (Map<String, Object>) dist.get("calibration");
+        assertThat(calibration).containsEntry("source", "inputs");
         @SuppressWarnings("unchecked")
         List<List<Number>> counts = (List<List<Number>>) calibration.get("counts");
         assertThat(counts).hasSize(S.domains().size());
@@ -91,9 +136,44 @@ class KnowledgeProbeTest {
             assertThat(row).hasSize(S.domains().size() + 1);
             assertThat(row.stream().mapToLong(Number::longValue).sum()).isEqualTo(5);
         }
-        double[] corrected = KnowledgeProbe.shares(dist, S.domains(), "corrected");
-        assertThat(java.util.Arrays.stream(corrected).sum()).isCloseTo(1.0, within(1e-9));
-        assertThat(KnowledgeProbe.shares(dist, S.domains(), "corrected_confusion")).hasSize(S.domains().size());
-        assertThat((String) dist.get("correction")).startsWith("calibrated");
+        double[] corrected = ProbeDistributionFile.parse(dist, S.domains(), "corrected", "d").shares();
+        assertThat(Arrays.stream(corrected).sum()).isCloseTo(1.0, within(1e-9));
+        assertThat(dist).containsEntry("estimator", "ml").containsKeys("estimates", "trust");
+    }
+
+    /** Calibration text is never text the base was pretrained on: held-out documents by default, trained ones left out. */
+    @Test
+    @SuppressWarnings("unchecked")
+    void calibrationNeverReadsAPretrainingDocument(SparkSession spark, @TempDir Path dir) {
+        Settings s = PretrainStageTest.TINY.with("lm.pretrain.heldout-fraction", 0.3).with("probe.chunk-rows", 16)
+                .with("lm.generate.max-tokens", 8).with("probe.calibration.prompts-per-domain", 6)
+                .with("probe.calibration.prompt-tokens", 4).with("probe.interval-draws", 50)
+                .with("classifier.num-features", 65536).with("classifier.max-iter", 10);
+        String base = dir.resolve("base").toString();
+        PretrainStage.run(spark, s, List.of(Samples.pretrain()), MixtureWeights.parse(s.domains(),
+                "law=0.2,medicine=0.2,finance=0.1,science=0.1,code=0.2,general=0.2"), 6000, base, false, false);
+        Configuration conf = new Configuration();
+        PretrainDocuments docs = PretrainDocuments.read(conf, base);
+        assertThat(docs.heldoutIds()).isNotEmpty().doesNotContainAnyElementsOf(docs.trainedIds());
+        String clf = dir.resolve("clf").toString();
+        ClassifierStage.train(spark, s, List.of(Samples.sft()), clf, false);
+
+        // default: the base's held-out documents
+        KnowledgeProbe.run(spark, s, base, clf, 20, dir.resolve("probe").toString(), false);
+        Map<String, Object> cal = (Map<String, Object>) Json.readMap(conf, dir.resolve("probe/distribution.json").toString()).get("calibration");
+        assertThat(cal).containsEntry("source", "heldout");
+        List<String> used = new ArrayList<>();
+        ((Map<String, List<String>>) cal.get("documents")).values().forEach(used::addAll);
+        assertThat(used).isNotEmpty().allMatch(docs.heldoutIds()::contains).doesNotContainAnyElementsOf(docs.trainedIds());
+
+        // a folder that holds the pretraining text: what the base trained on is left out, and counted
+        KnowledgeProbe.run(spark, s.with("probe.calibration.input", List.of(Samples.pretrain())), base, clf, 20,
+                dir.resolve("probe-folder").toString(), false);
+        Map<String, Object> cal2 = (Map<String, Object>) Json.readMap(conf, dir.resolve("probe-folder/distribution.json").toString())
+                .get("calibration");
+        assertThat(((Number) cal2.get("excluded_trained_documents")).longValue()).isEqualTo(docs.trainedIds().size());
+        List<String> used2 = new ArrayList<>();
+        ((Map<String, List<String>>) cal2.get("documents")).values().forEach(used2::addAll);
+        assertThat(used2).isNotEmpty().doesNotContainAnyElementsOf(docs.trainedIds());
     }
 }
