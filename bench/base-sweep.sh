@@ -19,21 +19,26 @@ declare -A SHAPE=(
   [D]="d-model=384 layers=4 heads=6 lr=1.0e-3"
 )
 opts="-Xmx8g -Dorg.bytedeco.javacpp.maxbytes=6g -Dorg.bytedeco.javacpp.maxphysicalbytes=16g"
+sets_of() {
+  local -A p=()
+  for kv in ${SHAPE[$1]}; do p[${kv%%=*}]="${kv#*=}"; done
+  echo "--set lm.model.d-model=${p[d-model]} --set lm.model.layers=${p[layers]} --set lm.model.heads=${p[heads]} --set lm.train.learning-rate=${p[lr]}"
+}
+# every shape's one-core training rate first, back to back (two workers run at about twice it)
 for s in ${SHAPES:-A B C D}; do
-  declare -A p=()
-  for kv in ${SHAPE[$s]}; do p[${kv%%=*}]="${kv#*=}"; done
-  sets=(--set "lm.model.d-model=${p[d-model]}" --set "lm.model.layers=${p[layers]}" --set "lm.model.heads=${p[heads]}"
-        --set "lm.train.learning-rate=${p[lr]}")
   if [ ! -f "$work/$s/rate.json" ]; then
     mkdir -p "$work/$s"
-    # one core's training rate (two workers run at about twice it)
-    VERSATUNE_JAVA_OPTS="-Xmx4g -XX:ActiveProcessorCount=1" ./versatune bench lm --steps 6 "${sets[@]}" | tail -n 1 > "$work/$s/rate.json"
+    # shellcheck disable=SC2046
+    VERSATUNE_JAVA_OPTS="-Xmx4g -XX:ActiveProcessorCount=1" ./versatune bench lm --steps 6 $(sets_of "$s") | tail -n 1 > "$work/$s/rate.json"
   fi
+done
+for s in ${SHAPES:-A B C D}; do
   rate="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tokens_per_s"])' "$work/$s/rate.json")"
   tokens="$(python3 -c "print(int(2 * $rate * 60 * $minutes))")"
   echo "shape $s: ${SHAPE[$s]}, one core $rate tokens/s -> budget $tokens tokens" >&2
+  # shellcheck disable=SC2046
   VERSATUNE_JAVA_OPTS="$opts" ./versatune pretrain --input "$data/pretrain" --mix "$mix" --tokens "$tokens" \
-    "${sets[@]}" --set lm.train.partitions=2 --set lm.train.local-steps=8 --output "$work/$s/base" --resume
+    $(sets_of "$s") --set lm.train.partitions=2 --set lm.train.local-steps=8 --output "$work/$s/base" --resume
   VERSATUNE_JAVA_OPTS="$opts" ./versatune probe --model "$work/$s/base" --classifier "$clf" --samples 500 \
     --output "$work/$s/probe-500"
 done
