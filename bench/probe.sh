@@ -1,61 +1,61 @@
 #!/usr/bin/env bash
-# Probe validation (issue: probe and compose): pretrain two base models on clearly different known mixes
-# (code-heavy, law-heavy), probe each with N samples, and report the total-variation distance of the raw and the
-# corrected distribution from the known mix. Target: TV <= 0.05 for both, corrected closer than raw. The largest N is
-# probed again with the calibration (probe --calibration), whose corrected shares are reported as "<N>-calibrated".
-# Usage: bench/probe.sh DATA_DIR CLASSIFIER_DIR [TOKENS]   -> bench/results/probe-<UTC date>.json
-# PROBE_SAMPLES="500 2000 5000" (the default) sets the sample counts tried.
+# Probe validation (issue: a base worth probing): bases made with conf/base.conf on known mixes are probed with N
+# samples, calibrated on the pretraining text minus what each base trained on (= its held-out documents, whatever
+# folder the committed base's record names); every estimator's shares are compared
+# with the known mix: total variation (TV), whether each domain's 95% interval holds its true share, and the
+# calibration's own spread. Target: the default estimator's TV <= 0.05 and at least 5 of 6 intervals covering, on
+# each base.
+# Usage: bench/probe.sh DATA_DIR CLASSIFIER_DIR   -> bench/results/probe-<UTC date>.json
+#   CLASSIFIER_DIR: versatune classifier train --set classifier.max-iter=40 --input DATA_DIR/sft --input DATA_DIR/pretrain
+#   BASES="experiment skewed" (the default) picks the bases: experiment = bench/results/base (bench/base.sh),
+#   skewed = conf/base.conf on the law-heavy mix below, trained here (resumable). PROBE_SAMPLES (default 2000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-data="${1:?usage: bench/probe.sh DATA_DIR CLASSIFIER_DIR [TOKENS]}"
-clf="${2:?usage: bench/probe.sh DATA_DIR CLASSIFIER_DIR [TOKENS]}"
-tokens="${3:-1000000}"
-samples="${PROBE_SAMPLES:-500 2000 5000}"
+data="$(cd "${1:?usage: bench/probe.sh DATA_DIR CLASSIFIER_DIR}" && pwd)"
+clf="${2:?usage: bench/probe.sh DATA_DIR CLASSIFIER_DIR}"
+samples="${PROBE_SAMPLES:-2000}"
 source conf/env.sh
 work=bench/work/probe
 mkdir -p "$work" bench/results
+opts="-Xmx8g -Dorg.bytedeco.javacpp.maxbytes=6g -Dorg.bytedeco.javacpp.maxphysicalbytes=16g"
 declare -A MIX=(
-  [code-heavy]="law=0.05,medicine=0.10,finance=0.05,science=0.10,code=0.60,general=0.10"
-  [law-heavy]="law=0.60,medicine=0.10,finance=0.10,science=0.05,code=0.05,general=0.10"
+  [experiment]="general=0.35,code=0.25,science=0.15,law=0.10,medicine=0.10,finance=0.05"
+  [skewed]="law=0.40,medicine=0.25,finance=0.15,science=0.10,code=0.05,general=0.05"
 )
-for name in code-heavy law-heavy; do
-  ./versatune pretrain --input "$data/pretrain" --mix "${MIX[$name]}" --tokens "$tokens" --output "$work/$name/base" --resume
-  for n in $samples; do
-    ./versatune probe --model "$work/$name/base" --classifier "$clf" --samples "$n" --output "$work/$name/probe-$n"
-  done
-  # the largest N again with the calibration (the model continues openings of the raw text of each domain)
-  ./versatune probe --model "$work/$name/base" --classifier "$clf" --samples "$n" --calibration "$data/pretrain" \
-    --output "$work/$name/probe-$n-calibrated"
+declare -A BASE=([experiment]=bench/results/base [skewed]="$work/skewed/base")
+bases="${BASES:-experiment skewed}"
+for name in $bases; do
+  if [ "$name" = skewed ]; then
+    VERSATUNE_JAVA_OPTS="$opts" ./versatune pretrain --conf conf/base.conf --input "$data/pretrain" --mix "${MIX[$name]}" \
+      --output "${BASE[$name]}" --resume
+  fi
+  VERSATUNE_JAVA_OPTS="$opts" ./versatune probe --model "${BASE[$name]}" --classifier "$clf" --samples "$samples" \
+    --calibration "$data/pretrain" --output "$work/$name/probe-$samples"
 done
 out="bench/results/probe-$(date -u +%Y%m%dT%H%M%SZ).json"
-python3 - "$work" "$out" "${MIX[code-heavy]}" "${MIX[law-heavy]}" "$tokens" "$samples" <<'PY'
+python3 - "$work" "$out" "$samples" "$bases" "${MIX[experiment]}" "${MIX[skewed]}" <<'PY'
 import json, sys
-work, out, code, law, tokens = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
-samples = [int(n) for n in sys.argv[6].split()]
-mixes = {"code-heavy": code, "law-heavy": law}
-res = {"command": "bench/probe.sh DATA_DIR CLASSIFIER_DIR %d" % tokens, "pretrain_tokens": tokens, "models": {}}
-for name, spec in mixes.items():
-    truth = {k: float(v) for k, v in (p.split("=") for p in spec.split(","))}
-    runs = {}
-    for n in samples:
-        d = json.load(open(f"{work}/{name}/probe-{n}/distribution.json"))
-        raw = {k: v["raw"] for k, v in d["domains"].items()}
-        cor = {k: v["corrected"] for k, v in d["domains"].items()}
-        tv = lambda p: 0.5 * sum(abs(p[k] - truth[k]) for k in truth)
-        runs[n] = {"tv_raw": round(tv(raw), 4), "tv_corrected": round(tv(cor), 4), "unlabeled": d["unlabeled"],
-                   "labeled": d["labeled"], "raw": raw, "corrected": cor}
-    n = samples[-1]
-    d = json.load(open(f"{work}/{name}/probe-{n}-calibrated/distribution.json"))
-    cal = {k: v["corrected"] for k, v in d["domains"].items()}
-    runs[f"{n}-calibrated"] = {"tv_raw": round(tv({k: v["raw"] for k, v in d["domains"].items()}), 4),
-                               "tv_corrected": round(tv(cal), 4),
-                               "tv_corrected_confusion": round(tv({k: v["corrected_confusion"] for k, v in d["domains"].items()}), 4),
-                               "unlabeled": d["unlabeled"], "labeled": d["labeled"], "corrected": cal,
-                               "calibration_rates": d["calibration"]["rates"], "calibration_labels": d["calibration"]["labels"]}
-    res["models"][name] = {"mix": truth, "probes": runs}
+work, out, n, bases = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4].split()
+mixes = {"experiment": sys.argv[5], "skewed": sys.argv[6]}
+res = {"command": "bench/probe.sh DATA_DIR CLASSIFIER_DIR", "samples": n, "bases": {}}
+for name in bases:
+    truth = {k: float(v) for k, v in (p.split("=") for p in mixes[name].split(","))}
+    d = json.load(open(f"{work}/{name}/probe-{n}/distribution.json"))
+    tv = lambda p: round(0.5 * sum(abs(p[k] - truth[k]) for k in truth), 4)
+    est = {}
+    for m, e in d["estimates"].items():
+        row = {"shares": e["shares"], "tv": tv(e["shares"])}
+        if "low" in e:
+            row["covered"] = sum(1 for k in truth if e["low"][k] - 1e-12 <= truth[k] <= e["high"][k] + 1e-12)
+        est[m] = row
+    res["bases"][name] = {"mix": truth, "labelled_share": d["trust"]["labelled_share"], "estimator": d["estimator"],
+                          "trust": d["trust"], "estimates": est,
+                          "calibration_spread_sd": d.get("calibration", {}).get("spread_sd"),
+                          "calibration_documents": {k: len(v) for k, v in d.get("calibration", {}).get("documents", {}).items()}}
 json.dump(res, open(out, "w"), indent=2)
-for name, m in res["models"].items():
-    for n, r in m["probes"].items():
-        print(f"{name} N={n}: TV raw {r['tv_raw']}, corrected {r['tv_corrected']}, unlabeled {r['unlabeled']}")
+for name, b in res["bases"].items():
+    print(f"{name}: labelled {b['labelled_share']:.3f}, default {b['estimator']}, verdict {b['trust']['verdict']}")
+    for m, e in b["estimates"].items():
+        print(f"  {m:10s} TV {e['tv']:.4f}" + (f", intervals covering {e['covered']}/6" if "covered" in e else ""))
 print("results:", out)
 PY

@@ -28,7 +28,6 @@ import java.util.Set;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat;
-import static org.apache.spark.sql.functions.encode;
 import static org.apache.spark.sql.functions.first;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.row_number;
@@ -47,8 +46,6 @@ public final class Ingest {
     public static final String RECORDS = "records";
     public static final String REJECTED = "rejected";
     private static final Logger LOG = LoggerFactory.getLogger(Ingest.class);
-    private static final List<String> RECORD_COLUMNS = List.of("id", "domain", "kind", "instruction", "input",
-            "output", "text", "source", "origin_file", "origin_line");
 
     /** Accepted and rejected records of one read, both conformed to their declared schemas. */
     public record Result(Dataset<Row> records, Dataset<Row> rejected, Map<String, Object> stats) {
@@ -95,14 +92,13 @@ public final class Ingest {
                 .withColumn("_first", concat(first(col("origin_file")).over(byId), lit(":"),
                         first(col("origin_line")).over(byId).cast("string")));
         Column dup = col("_rank").gt(1);
-        Column recordJson = to_json(struct(RECORD_COLUMNS.stream().map(c -> col(c)).toArray(Column[]::new)));
         Dataset<Row> marked = accepted
                 .withColumn("accepted", when(dup, lit(false)).otherwise(lit(true)))
                 .withColumn("reason", when(dup, lit(RejectReason.DUPLICATE_ID.key())))
                 .withColumn("field", when(dup, lit("id")))
                 .withColumn("message", when(dup, concat(col("origin_file"), lit(":"), col("origin_line").cast("string"),
                         lit(": duplicate id '"), col("id"), lit("' (first seen at "), col("_first"), lit(")"))))
-                .withColumn("raw", when(dup, encode(recordJson, "UTF-8")))
+                .withColumn("raw", when(dup, col("raw")))   // the duplicate's own bytes, as read
                 .drop("_rank", "_first")
                 .unionByName(all.filter(col("accepted").equalTo(false)))
                 .persist(StorageLevel.MEMORY_AND_DISK());

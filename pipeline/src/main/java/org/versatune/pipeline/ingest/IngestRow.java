@@ -32,15 +32,16 @@ final class IngestRow {
     private IngestRow() {
     }
 
+    /** An accepted SFT pair; its raw bytes travel along so that a later duplicate-id rejection keeps them verbatim. */
     static Row sft(String id, String domain, String instruction, String input, String output, String source,
-                   String file, Long line) {
+                   String file, Long line, byte[] raw) {
         return RowFactory.create(true, id, domain, "sft", instruction, input, output, null, source, file, line,
-                null, null, null, null);
+                null, null, null, raw);
     }
 
-    static Row text(String id, String domain, String text, String source, String file, Long line) {
+    static Row text(String id, String domain, String text, String source, String file, Long line, byte[] raw) {
         return RowFactory.create(true, id, domain, "text", null, null, null, text, source, file, line,
-                null, null, null, null);
+                null, null, null, raw);
     }
 
     static Row rejected(RejectReason reason, String field, String message, String id, String file, Long line, byte[] raw) {

@@ -1,6 +1,8 @@
 package org.versatune.pipeline.ingest;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.spark.sql.Row;
@@ -22,7 +24,9 @@ import java.util.HexFormat;
  * absent, meaning empty); text records need {@code id, text}. {@code domain} and {@code source} are optional.
  */
 final class RecordParser implements Serializable {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    // a key given twice ("domain":"law","domain":"medicine") is an error, never silently the last value
+    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    private static final char BOM = '\uFEFF';
 
     private final Domains domains;
     private final String defaultDomain;   // from --domain, may be null
@@ -66,9 +70,21 @@ final class RecordParser implements Serializable {
             return IngestRow.rejected(RejectReason.INVALID_UTF8, null,
                     where(file, line) + "not valid UTF-8: " + e.getMessage(), null, file, line, raw);
         }
+        if (!text.isEmpty() && text.charAt(0) == BOM) {
+            text = text.substring(1);   // a UTF-8 byte-order mark before a file's first record
+        }
         JsonNode node;
         try {
             node = JSON.readTree(text);
+        } catch (StreamReadException e) {
+            String msg = e.getOriginalMessage();
+            if (msg != null && msg.startsWith("Duplicate field")) {
+                String field = msg.replaceAll("^Duplicate field '([^']*)'.*$", "$1");
+                return IngestRow.rejected(RejectReason.DUPLICATE_FIELD, field, where(file, line) + "field '" + field
+                        + "' is given more than once", null, file, line, raw);
+            }
+            return IngestRow.rejected(RejectReason.MALFORMED_JSON, null,
+                    where(file, line) + "malformed JSON: " + msg, null, file, line, raw);
         } catch (JsonProcessingException e) {
             return IngestRow.rejected(RejectReason.MALFORMED_JSON, null,
                     where(file, line) + "malformed JSON: " + e.getOriginalMessage(), null, file, line, raw);
@@ -86,7 +102,7 @@ final class RecordParser implements Serializable {
         if (id.problem != null) {
             return id.reject(file, line, null, raw);
         }
-        if (id.value.isBlank()) {
+        if (blank(id.value)) {
             return IngestRow.rejected(RejectReason.EMPTY_TEXT, "id", where(file, line) + "field 'id' is empty",
                     null, file, line, raw);
         }
@@ -97,7 +113,7 @@ final class RecordParser implements Serializable {
                 return f.reject(file, line, id.value, raw);
             }
         }
-        String dom = domain.value != null && !domain.value.isBlank() ? domain.value.trim() : fileDomain(file);
+        String dom = domain.value != null && !blank(domain.value) ? domain.value.strip() : fileDomain(file);
         if (dom != null && !domains.contains(dom)) {
             return IngestRow.rejected(RejectReason.UNKNOWN_DOMAIN, "domain", where(file, line) + "domain '" + dom
                     + "' is not one of the configured domains " + domains.names(), id.value, file, line, raw);
@@ -108,11 +124,11 @@ final class RecordParser implements Serializable {
             if (text.problem != null) {
                 return text.reject(file, line, id.value, raw);
             }
-            if (text.value.isBlank()) {
+            if (blank(text.value)) {
                 return IngestRow.rejected(RejectReason.EMPTY_TEXT, "text", where(file, line) + "field 'text' is empty",
                         id.value, file, line, raw);
             }
-            return IngestRow.text(id.value, dom, text.value, source.value, file, line);
+            return IngestRow.text(id.value, dom, text.value, source.value, file, line, raw);
         }
         Field instruction = string(node, "instruction", true);
         Field input = string(node, "input", false);
@@ -123,13 +139,13 @@ final class RecordParser implements Serializable {
             }
         }
         for (Field f : new Field[]{instruction, output}) {
-            if (f.value.isBlank()) {
+            if (blank(f.value)) {
                 return IngestRow.rejected(RejectReason.EMPTY_TEXT, f.name, where(file, line) + "field '" + f.name + "' is empty",
                         id.value, file, line, raw);
             }
         }
         return IngestRow.sft(id.value, dom, instruction.value, input.value == null ? "" : input.value, output.value,
-                source.value, file, line);
+                source.value, file, line, raw);
     }
 
     /** A raw text document (lines already split on blank lines). */
@@ -146,9 +162,12 @@ final class RecordParser implements Serializable {
             return IngestRow.rejected(RejectReason.INVALID_UTF8, null,
                     where(file, line) + "not valid UTF-8: " + e.getMessage(), null, file, line, raw);
         }
+        if (!text.isEmpty() && text.charAt(0) == BOM) {
+            text = text.substring(1);
+        }
         String dom = fileDomain(file);
         String id = (dom == null ? "text" : dom) + "-txt-" + sha256Hex(text).substring(0, 16);
-        return IngestRow.text(id, dom, text, null, file, line);
+        return IngestRow.text(id, dom, text, null, file, line, raw);
     }
 
     static String decodeStrict(byte[] raw) throws CharacterCodingException {
@@ -163,6 +182,11 @@ final class RecordParser implements Serializable {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** Empty or only whitespace, Unicode's included (no-break and other space separators, not only ASCII). */
+    static boolean blank(String s) {
+        return s.codePoints().allMatch(c -> Character.isWhitespace(c) || Character.isSpaceChar(c) || c == BOM);
     }
 
     static String where(String file, Long line) {

@@ -1,6 +1,7 @@
 package org.versatune.pipeline.probe;
 
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.param.ParamMap;
@@ -23,6 +24,7 @@ import org.versatune.pipeline.lm.BpeTokenizer;
 import org.versatune.pipeline.lm.LmCheckpoint;
 import org.versatune.pipeline.pretrain.PretrainDocuments;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -82,6 +84,15 @@ public final class ProbeCalibration {
     private ProbeCalibration() {
     }
 
+    private static boolean exists(Configuration conf, String file) {
+        try {
+            Path p = new Path(file);
+            return p.getFileSystem(conf).exists(p);
+        } catch (IOException | IllegalArgumentException e) {
+            return false;   // a path of another machine (for example DATA_DIR/...) or an unknown file system
+        }
+    }
+
     private static Dataset<Row> ids(SparkSession spark, Set<String> ids) {
         return spark.createDataset(new ArrayList<>(ids), Encoders.STRING()).toDF("_id");
     }
@@ -102,6 +113,13 @@ public final class ProbeCalibration {
         } else if (record != null) {
             source = "heldout";
             read = record.files();
+            for (String f : read) {
+                if (!exists(conf, f)) {
+                    LOG.warn("no calibration: {} names its held-out documents in {}, which is not readable here; pass the "
+                            + "pretraining text with probe --calibration PATHS (what the base trained on is left out)", modelDir, f);
+                    return null;
+                }
+            }
         } else {
             LOG.warn("no calibration: {} records no held-out pretraining documents and no calibration input was given "
                     + "(probe --calibration PATHS)", modelDir);

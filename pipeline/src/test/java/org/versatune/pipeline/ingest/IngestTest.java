@@ -72,6 +72,34 @@ class IngestTest {
     }
 
     @Test
+    void aKeyGivenTwiceIsRejectedNotSilentlyOverwritten(SparkSession spark, @TempDir Path dir) throws Exception {
+        String twice = "{\"id\":\"d1\",\"domain\":\"law\",\"domain\":\"medicine\",\"instruction\":\"q\",\"output\":\"o\"}";
+        Path f = Samples.write(dir.resolve("x.jsonl"), GOOD + "\n" + twice + "\n");
+        Ingest.Result r = read(spark, f.toString());
+        assertBalanced(r);
+        Row rej = onlyRejected(r);
+        assertThat(rej.getString(rej.fieldIndex("reason"))).isEqualTo("duplicate_field");
+        assertThat(rej.getString(rej.fieldIndex("field"))).isEqualTo("domain");
+        assertThat(rej.getString(rej.fieldIndex("message"))).contains("x.jsonl:2").contains("'domain' is given more than once");
+        assertThat(new String((byte[]) rej.get(rej.fieldIndex("raw")), StandardCharsets.UTF_8)).isEqualTo(twice);
+    }
+
+    @Test
+    void aByteOrderMarkIsNotPartOfTheFirstRecordAndUnicodeSpacesAreBlank(SparkSession spark, @TempDir Path dir) throws Exception {
+        Path f = Samples.write(dir.resolve("x.jsonl"), "\uFEFF" + GOOD + "\n"
+                + "{\"id\":\"n1\",\"domain\":\"law\",\"instruction\":\"\u00A0\u2003\",\"output\":\"o\"}\n");
+        Ingest.Result r = read(spark, f.toString());
+        assertBalanced(r);
+        assertThat(r.records().count()).isEqualTo(1);
+        Row rej = onlyRejected(r);
+        assertThat(rej.getString(rej.fieldIndex("reason"))).isEqualTo("empty_text");
+        assertThat(rej.getString(rej.fieldIndex("field"))).isEqualTo("instruction");
+        Path t = dir.resolve("law.txt");
+        Files.write(t, ("\uFEFFThe court held.\n\nSecond document.\n").getBytes(StandardCharsets.UTF_8));
+        assertThat(read(spark, t.toString()).records().orderBy("origin_line").first().getAs("text").toString()).isEqualTo("The court held.");
+    }
+
+    @Test
     void missingAndWronglyTypedFieldsNameTheField(SparkSession spark, @TempDir Path dir) throws Exception {
         Path f = Samples.write(dir.resolve("x.jsonl"), String.join("\n",
                 "{\"id\":\"m1\",\"domain\":\"law\",\"output\":\"o\"}",
@@ -134,6 +162,11 @@ class IngestTest {
         assertThat(rej.get(0).getString(rej.get(0).fieldIndex("message"))).contains("first seen at").contains("a.jsonl:1");
         assertThat(rej).allMatch(x -> x.get(x.fieldIndex("raw")) != null);
         assertBalanced(r);
+        // the duplicate's bytes as they were read: nested fields and spacing kept, nothing of ours added
+        String original = "{\"id\": \"a1\",  \"domain\":\"law\", \"meta\": {\"k\": [1, 2]}, \"instruction\":\"q\",\"output\":\"o\"}";
+        Path c = Samples.write(dir.resolve("c.jsonl"), original + "\n");
+        Row d = read(spark, a.toString(), c.toString()).rejected().first();
+        assertThat(new String((byte[]) d.get(d.fieldIndex("raw")), StandardCharsets.UTF_8)).isEqualTo(original);
     }
 
     @Test
