@@ -7,8 +7,11 @@ import org.junit.jupiter.api.io.TempDir;
 import org.versatune.pipeline.testing.Samples;
 import org.versatune.pipeline.testing.SparkExtension;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -31,6 +34,25 @@ class MainTest {
         Result r = run("--help");
         assertThat(r.code()).isZero();
         assertThat(r.out()).contains("ingest", "classifier", "classify", "demo");
+    }
+
+    /** picocli prints formatting problems (an unescaped %) to the process's stderr, not to the command's writer. */
+    @Test
+    void everyCommandsHelpRendersWithoutWarnings() {
+        PrintStream saved = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            for (String cmd : new String[]{"ingest", "classifier", "classify", "pretrain", "evaluate", "probe", "compose",
+                    "reference", "train", "experiment", "report", "demo", "bench"}) {
+                Result r = run(cmd, "--help");
+                assertThat(r.code()).as(cmd).isZero();
+                assertThat(r.out()).as(cmd).contains("Usage:");
+            }
+        } finally {
+            System.setErr(saved);
+        }
+        assertThat(captured.toString(StandardCharsets.UTF_8)).doesNotContain("picocli").doesNotContain("WARN");
     }
 
     @Test

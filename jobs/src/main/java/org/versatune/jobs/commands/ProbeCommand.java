@@ -8,7 +8,9 @@ import java.util.List;
 import java.util.Map;
 
 @Command(name = "probe", mixinStandardHelpOptions = true,
-        description = "Detect a base model's knowledge distribution: it writes N texts from its start token, the classifier labels them; distribution.json holds raw and corrected shares with 95% intervals.")
+        description = "Detect a base model's knowledge distribution: it writes N texts from its start token, the classifier "
+                + "labels them; distribution.json holds every estimator's shares with 95%% intervals, the default one as "
+                + "'corrected', and a trust verdict.")
 public final class ProbeCommand extends StageCommand {
     @Option(names = "--model", required = true, paramLabel = "MODEL")
     String model;

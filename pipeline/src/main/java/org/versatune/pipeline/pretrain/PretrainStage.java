@@ -59,6 +59,10 @@ public final class PretrainStage {
 
     public static Map<String, Object> run(SparkSession spark, Settings settings, List<String> inputs, MixtureWeights mix,
                                           long tokens, String output, boolean overwrite, boolean resume) {
+        if (tokens < 1) {
+            // before any work: a zero budget would write an untrained model marked complete
+            throw new IllegalArgumentException("--tokens (versatune.lm.pretrain.tokens) must be at least 1, got " + tokens);
+        }
         var conf = spark.sparkContext().hadoopConfiguration();
         StageOutput out = StageOutput.open(conf, output, STAGE, overwrite);
         if (out.alreadyComplete()) {

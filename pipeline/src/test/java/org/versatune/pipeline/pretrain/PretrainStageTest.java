@@ -46,6 +46,16 @@ public class PretrainStageTest {
     }
 
     @Test
+    void aTokenBudgetUnderOneIsRefusedBeforeAnyWork(SparkSession spark, @TempDir Path dir) {
+        MixtureWeights mix = MixtureWeights.parse(TINY.domains(), "law=0.5,code=0.5");
+        for (long bad : new long[]{0, -5}) {
+            assertThatThrownBy(() -> PretrainStage.run(spark, TINY, List.of(Samples.pretrain()), mix, bad,
+                    dir.resolve("m").toString(), false, false)).hasMessageContaining("--tokens").hasMessageContaining("got " + bad);
+        }
+        assertThat(dir.resolve("m")).doesNotExist();
+    }
+
+    @Test
     void aMixtureWithoutDataForADomainIsAClearError(SparkSession spark, @TempDir Path dir) {
         MixtureWeights mix = MixtureWeights.parse(TINY.domains(), "law=0.5,code=0.5");
         assertThatThrownBy(() -> PretrainStage.run(spark, TINY, List.of(Samples.pretrain() + "/law.txt.gz"), mix, 1000,
