@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
 import org.versatune.pipeline.config.Settings;
 import org.versatune.pipeline.domain.Domains;
 import org.versatune.pipeline.ingest.Ingest;
+import org.versatune.pipeline.io.InputPaths;
 import org.versatune.pipeline.io.Json;
 import org.versatune.pipeline.io.OutputFiles;
 import org.versatune.pipeline.io.StageOutput;
@@ -36,6 +37,7 @@ public final class ClassifierStage {
     /** Trains on labelled records, evaluates on the seeded validation split, saves model + metrics under {@code output}. */
     public static Map<String, Object> train(SparkSession spark, Settings settings, List<String> inputs, String output,
                                             boolean overwrite) {
+        InputPaths.requireOutputOutsideInputs(spark.sparkContext().hadoopConfiguration(), inputs, output);
         StageOutput out = StageOutput.open(spark.sparkContext().hadoopConfiguration(), output, TRAIN_STAGE, overwrite);
         if (out.alreadyComplete()) {
             LOG.info("classifier output {} is already complete; skipping (use --overwrite to retrain)", output);
@@ -132,6 +134,7 @@ public final class ClassifierStage {
     /** Labels any corpus; writes classified Parquet partitioned by domain (and rejected input records, if any). */
     public static Map<String, Object> classify(SparkSession spark, Settings settings, String modelDir, List<String> inputs,
                                                String output, boolean overwrite) {
+        InputPaths.requireOutputOutsideInputs(spark.sparkContext().hadoopConfiguration(), inputs, output);
         StageOutput out = StageOutput.open(spark.sparkContext().hadoopConfiguration(), output, CLASSIFY_STAGE, overwrite);
         if (out.alreadyComplete()) {
             LOG.info("classify output {} is already complete; skipping (use --overwrite to redo)", output);

@@ -2,6 +2,7 @@ package org.versatune.pipeline.eval;
 
 import org.apache.spark.sql.SparkSession;
 import org.versatune.pipeline.config.Settings;
+import org.versatune.pipeline.io.InputPaths;
 import org.versatune.pipeline.io.OutputFiles;
 import org.versatune.pipeline.lm.LmCheckpoint;
 import org.versatune.pipeline.lm.ModelPayload;
@@ -34,6 +35,7 @@ public final class EvaluateStage {
                                           String outputFile, boolean overwrite) {
         long started = System.nanoTime();
         var conf = spark.sparkContext().hadoopConfiguration();
+        InputPaths.requireOutputOutsideInputs(conf, inputs, outputFile);
         if (!overwrite && OutputFiles.exists(conf, outputFile)) {
             OutputFiles.writeJson(conf, outputFile, Map.of(), false); // throws the standard refusal
         }

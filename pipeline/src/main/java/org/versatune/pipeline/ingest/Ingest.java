@@ -164,6 +164,7 @@ public final class Ingest {
     /** Runs the stage: reads, writes records and rejected outputs under {@code output}, commits. */
     public static Map<String, Object> run(SparkSession spark, Settings settings, List<String> inputs, String domain,
                                           String output, boolean overwrite) {
+        InputPaths.requireOutputOutsideInputs(spark.sparkContext().hadoopConfiguration(), inputs, output);
         StageOutput out = StageOutput.open(spark.sparkContext().hadoopConfiguration(), output, STAGE, overwrite);
         if (out.alreadyComplete()) {
             LOG.info("ingest output {} is already complete; skipping (use --overwrite to redo)", output);

@@ -105,6 +105,7 @@ public final class ComposeStage {
     public static Map<String, Object> run(SparkSession spark, Settings settings, List<String> pool, Request r, String output,
                                           boolean overwrite) {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
+        InputPaths.requireOutputOutsideInputs(conf, pool, output);
         StageOutput out = StageOutput.open(conf, output, STAGE, overwrite);
         if (out.alreadyComplete()) {
             LOG.info("compose output {} is already complete; skipping (use --overwrite to redo)", output);

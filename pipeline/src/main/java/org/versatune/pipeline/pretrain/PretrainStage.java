@@ -64,6 +64,7 @@ public final class PretrainStage {
             throw new IllegalArgumentException("--tokens (versatune.lm.pretrain.tokens) must be at least 1, got " + tokens);
         }
         var conf = spark.sparkContext().hadoopConfiguration();
+        InputPaths.requireOutputOutsideInputs(conf, inputs, output);
         StageOutput out = StageOutput.open(conf, output, STAGE, overwrite);
         if (out.alreadyComplete()) {
             LOG.info("pretrain output {} is already complete; skipping (use --overwrite to retrain)", output);

@@ -16,6 +16,7 @@ import org.versatune.pipeline.lm.ModelPayload;
 import org.versatune.pipeline.lm.Optimizer;
 import org.versatune.pipeline.lm.SftFormat;
 import org.versatune.pipeline.mixture.ComposeStage;
+import org.versatune.pipeline.io.InputPaths;
 import org.versatune.pipeline.io.OutputFiles;
 import org.versatune.pipeline.util.Seeds;
 
@@ -115,6 +116,8 @@ public final class ReferenceStage {
     public static Map<String, Object> run(SparkSession spark, Settings settings, String baseDir, List<String> pool,
                                           List<String> evalInputs, String output, boolean overwrite) {
         var conf = spark.sparkContext().hadoopConfiguration();
+        InputPaths.requireOutputOutsideInputs(conf, pool, output);
+        InputPaths.requireOutputOutsideInputs(conf, evalInputs, output);
         if (!overwrite && OutputFiles.exists(conf, output)) {
             OutputFiles.writeJson(conf, output, Map.of(), false);
         }

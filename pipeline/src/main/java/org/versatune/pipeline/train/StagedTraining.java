@@ -16,6 +16,7 @@ import org.versatune.pipeline.domain.Domains;
 import org.versatune.pipeline.eval.DomainEvaluator;
 import org.versatune.pipeline.eval.EvalInputs;
 import org.versatune.pipeline.eval.EvalMetrics;
+import org.versatune.pipeline.io.InputPaths;
 import org.versatune.pipeline.io.Json;
 import org.versatune.pipeline.io.StageOutput;
 import org.versatune.pipeline.lm.LmCheckpoint;
@@ -76,6 +77,8 @@ public final class StagedTraining {
     public static Map<String, Object> run(SparkSession spark, Settings settings, Request req, String output,
                                           boolean overwrite, boolean resume) {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
+        InputPaths.requireOutputOutsideInputs(conf, req.pool(), output);
+        InputPaths.requireOutputOutsideInputs(conf, req.eval(), output);
         Path run = new Path(output);
         try {
             FileSystem fs = run.getFileSystem(conf);

@@ -100,6 +100,32 @@ class IngestTest {
     }
 
     @Test
+    void anOutputInsideItsInputIsRefusedBeforeAnythingIsWritten(SparkSession spark, @TempDir Path dir) throws Exception {
+        Samples.write(dir.resolve("law.jsonl"), GOOD + "\n");
+        String inside = dir.resolve("out").toString();
+        assertThatThrownBy(() -> Ingest.run(spark, SETTINGS, List.of(dir.toString()), null, inside, true))
+                .hasMessageContaining("overlaps input").hasMessageContaining(dir.toString());
+        assertThatThrownBy(() -> Ingest.run(spark, SETTINGS, List.of(dir + "/*.jsonl"), null, inside, false))
+                .hasMessageContaining("overlaps input");
+        assertThat(Files.list(dir).map(p -> p.getFileName().toString())).containsExactly("law.jsonl");
+    }
+
+    @Test
+    void aDirectorySymlinkLoopIsReportedNotFollowed(SparkSession spark, @TempDir Path dir) throws Exception {
+        Path data = Files.createDirectories(dir.resolve("data/sub"));
+        Samples.write(data.resolve("law.jsonl"), GOOD + "\n");
+        Files.createSymbolicLink(data.resolve("loop"), dir.resolve("data"));
+        assertThatThrownBy(() -> read(spark, dir.resolve("data").toString()))
+                .hasMessageContaining("symlink loop").hasMessageContaining("loop");
+        // a symlink to a folder outside is followed as before
+        Path other = Files.createDirectories(dir.resolve("other"));
+        Samples.write(other.resolve("medicine.jsonl"), GOOD.replace("a1", "m1").replace("\"law\"", "\"medicine\"") + "\n");
+        Path clean = Files.createDirectories(dir.resolve("clean"));
+        Files.createSymbolicLink(clean.resolve("linked"), other);
+        assertThat(read(spark, clean.toString()).records().count()).isEqualTo(1);
+    }
+
+    @Test
     void missingAndWronglyTypedFieldsNameTheField(SparkSession spark, @TempDir Path dir) throws Exception {
         Path f = Samples.write(dir.resolve("x.jsonl"), String.join("\n",
                 "{\"id\":\"m1\",\"domain\":\"law\",\"output\":\"o\"}",
