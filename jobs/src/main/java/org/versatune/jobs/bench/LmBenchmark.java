@@ -13,6 +13,7 @@ import org.versatune.pipeline.lm.StepProfile;
 import org.versatune.pipeline.lm.TransformerLm;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -42,11 +43,15 @@ public final class LmBenchmark {
             nd4j = Math.max(nd4j, gemmPeak(n));
         }
         log.line(String.format("ND4J sgemm peak: %.1f GFLOP/s", nd4j));
-        Double numpy = numpyPeak(cores);
-        log.line("numpy sgemm peak: " + (numpy == null ? "n/a" : String.format("%.1f GFLOP/s", numpy)));
+        NumpyPeak np = numpyPeak(cores);
+        Double numpy = np.gflops();
+        log.line("numpy sgemm peak: " + (numpy == null ? "n/a (" + np.missing() + ")" : String.format("%.1f GFLOP/s", numpy)));
         double peak = Math.max(nd4j, numpy == null ? 0 : numpy);
         r.put("gemm_peak_nd4j_gflops", round(nd4j));
         r.put("gemm_peak_numpy_gflops", numpy == null ? null : round(numpy));
+        if (numpy == null) {
+            r.put("gemm_peak_numpy_missing", np.missing());
+        }
         r.put("gemm_peak_gflops", round(peak));
 
         var lm = settings.section("lm");
@@ -130,8 +135,12 @@ public final class LmBenchmark {
         return best;
     }
 
-    /** numpy's float32 GEMM peak with the same thread count, or null when python3/numpy are missing. */
-    static Double numpyPeak(int threads) {
+    /** numpy's float32 GEMM peak, or why there is none (no python3, no numpy, a failed run). */
+    record NumpyPeak(Double gflops, String missing) {
+    }
+
+    /** numpy's float32 GEMM peak with the same thread count. */
+    static NumpyPeak numpyPeak(int threads) {
         String code = "import numpy as np,time\n"
                 + "best=0\n"
                 + "for n in (2048,4096):\n"
@@ -151,9 +160,18 @@ public final class LmBenchmark {
                     last = line;
                 }
             }
-            return p.waitFor() == 0 && last != null ? Double.parseDouble(last.trim()) : null;
-        } catch (Exception e) {
-            return null;
+            int code0 = p.waitFor();
+            if (code0 != 0 || last == null) {
+                return new NumpyPeak(null, "python3 exited with " + code0 + (last == null ? "" : ": " + last.trim()));
+            }
+            return new NumpyPeak(Double.parseDouble(last.trim()), null);
+        } catch (IOException e) {
+            return new NumpyPeak(null, "cannot run python3: " + e.getMessage());
+        } catch (NumberFormatException e) {
+            return new NumpyPeak(null, "unexpected output from numpy: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new NumpyPeak(null, "interrupted");
         }
     }
 

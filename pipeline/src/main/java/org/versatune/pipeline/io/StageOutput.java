@@ -170,14 +170,17 @@ public final class StageOutput {
         }
     }
 
-    /** True when {@code dir} holds a completed output of {@code stage}. */
+    /**
+     * True when {@code dir} holds a completed output of {@code stage}. A file system error (a permission problem,
+     * an unreachable name node) is reported, never taken for "not done", which would re-run or refuse wrongly.
+     */
     public static boolean isComplete(Configuration conf, String dir, String stage) {
+        Path marker = new Path(dir, MARKER);
         try {
-            Path marker = new Path(dir, MARKER);
             FileSystem fs = marker.getFileSystem(conf);
             return fs.exists(marker) && stage.equals(readMarker(fs, marker));
         } catch (IOException e) {
-            return false;
+            throw new UncheckedIOException("cannot tell whether " + dir + " is a completed " + stage + " output: " + e.getMessage(), e);
         }
     }
 

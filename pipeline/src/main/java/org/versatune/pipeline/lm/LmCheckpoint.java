@@ -37,12 +37,13 @@ public record LmCheckpoint(LmConfig config, BpeTokenizer tokenizer, INDArray par
         return s instanceof Number n ? n.longValue() : 0L;
     }
 
+    /** True when {@code dir} holds a checkpoint; a file system error is reported, not taken for "none". */
     public static boolean exists(Configuration conf, String dir) {
+        Path p = new Path(dir, MODEL);
         try {
-            Path p = new Path(dir, MODEL);
             return p.getFileSystem(conf).exists(p);
         } catch (IOException e) {
-            return false;
+            throw new UncheckedIOException("cannot check for a checkpoint in " + dir + ": " + e.getMessage(), e);
         }
     }
 

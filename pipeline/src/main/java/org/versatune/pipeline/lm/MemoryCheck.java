@@ -1,5 +1,7 @@
 package org.versatune.pipeline.lm;
 
+import org.bytedeco.javacpp.Pointer;
+
 /**
  * Fails fast, with what to change, when training would not fit ND4J's off-heap limit (JavaCPP's
  * {@code org.bytedeco.javacpp.maxbytes} / {@code maxphysicalbytes}, see conf/spark-defaults.conf.example) instead of
@@ -22,15 +24,10 @@ public final class MemoryCheck {
         return floats * 4;
     }
 
-    /** The off-heap limit of this JVM (JavaCPP's maxBytes), or Long.MAX_VALUE when unknown. */
+    /** The off-heap limit of this JVM (JavaCPP's maxBytes; 0 there means none, returned as Long.MAX_VALUE). */
     public static long offHeapLimit() {
-        try {
-            Class<?> pointer = Class.forName("org.bytedeco.javacpp.Pointer");
-            long max = (Long) pointer.getMethod("maxBytes").invoke(null);
-            return max > 0 ? max : Long.MAX_VALUE;
-        } catch (ReflectiveOperationException e) {
-            return Long.MAX_VALUE;
-        }
+        long max = Pointer.maxBytes();
+        return max > 0 ? max : Long.MAX_VALUE;
     }
 
     public static void requireTrainingFits(LmConfig c, int tokensPerBatch, int concurrentTasks) {

@@ -6,6 +6,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -63,14 +64,25 @@ public final class ParamIO {
 
     public static INDArray read(InputStream raw, String what) throws IOException {
         DataInputStream in = new DataInputStream(raw);
-        if (in.readInt() != MAGIC) {
-            throw new IOException(what + " is not a VersaTune array file");
+        DataType type;
+        long n;
+        try {
+            if (in.readInt() != MAGIC) {
+                throw new IOException(what + " is not a VersaTune array file");
+            }
+            type = DataType.valueOf(in.readUTF());
+            n = in.readLong();
+        } catch (EOFException | IllegalArgumentException e) {
+            throw new IOException(what + " is truncated or damaged: its header is incomplete", e);
         }
-        DataType type = DataType.valueOf(in.readUTF());
-        long n = in.readLong();
         int width = type == DataType.FLOAT ? 4 : 8;
         byte[] bytes = new byte[Math.toIntExact(n * width)];
-        in.readFully(bytes);
+        try {
+            in.readFully(bytes);
+        } catch (EOFException e) {
+            throw new IOException(what + " is truncated: the header announces " + n + " values (" + bytes.length
+                    + " bytes) but the file ends before", e);
+        }
         return fromBytes(bytes, type, n);
     }
 }

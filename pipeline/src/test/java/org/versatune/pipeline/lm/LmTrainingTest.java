@@ -6,8 +6,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -85,7 +87,7 @@ public class LmTrainingTest {
     }
 
     @Test
-    void saveAndLoadAreBitIdenticalAndGiveIdenticalOutputs(@TempDir Path dir) {
+    void saveAndLoadAreBitIdenticalAndGiveIdenticalOutputs(@TempDir Path dir) throws Exception {
         BpeTokenizer tok = BpeTokenizer.train(BpeTokenizerTest.CORPUS, 300);
         TransformerLm m = TransformerLm.initialise(SMALL, 4, DataType.FLOAT);
         Optimizer opt = Optimizer.fresh(schedule(10), m.params());
@@ -103,6 +105,16 @@ public class LmTrainingTest {
         double[] c2 = new double[b.rows()];
         assertThat(back.model().score(b, c2)).isEqualTo(m.score(b, c1));
         assertThatThrownBy(() -> LmCheckpoint.load(conf, dir.toString())).hasMessageContaining("is not a model checkpoint");
+        // a truncated parameter file names the file and what is wrong with it
+        Path params = dir.resolve("ck/params.bin");
+        Files.deleteIfExists(dir.resolve("ck/.params.bin.crc"));   // the file as damaged on a store without checksums
+        byte[] all = Files.readAllBytes(params);
+        Files.write(params, Arrays.copyOf(all, all.length / 2));
+        assertThatThrownBy(() -> LmCheckpoint.load(conf, dir.resolve("ck").toString()))
+                .hasMessageContaining("params.bin is truncated").hasMessageContaining("values");
+        Files.write(params, Arrays.copyOf(all, 6));
+        assertThatThrownBy(() -> LmCheckpoint.load(conf, dir.resolve("ck").toString()))
+                .hasMessageContaining("params.bin is truncated or damaged");
     }
 
     @Test
