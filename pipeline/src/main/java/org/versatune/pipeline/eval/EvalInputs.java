@@ -6,9 +6,16 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF2;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.versatune.pipeline.config.Settings;
 import org.versatune.pipeline.domain.Domains;
 import org.versatune.pipeline.ingest.Ingest;
@@ -31,12 +38,19 @@ import java.util.Map;
 import java.util.zip.GZIPInputStream;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.when;
 
 /**
  * Evaluation inputs: SFT records (scored on their responses) and multiple-choice items ({@code mc_item.avsc}),
  * told apart by their fields. Both are tokenized on the executors.
  */
 public final class EvalInputs {
+    /** Unusable multiple-choice items named one by one in the stats (all are counted). */
+    static final int REPORTED_UNUSABLE = 100;
+    private static final Logger LOG = LoggerFactory.getLogger(EvalInputs.class);
+
     private EvalInputs() {
     }
 
@@ -63,27 +77,47 @@ public final class EvalInputs {
         if (!mcFiles.isEmpty()) {
             Domains domains = settings.domains();
             TableSchema schema = TableSchema.of("mc_item");
-            Dataset<Row> raw = spark.read().schema(schema.struct()).option("mode", "PERMISSIVE")
+            Dataset<Row> raw = spark.read().schema(schema.struct().add("_corrupt_record", DataTypes.StringType))
+                    .option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", "_corrupt_record")
                     .json(mcFiles.toArray(new String[0]))
-                    .withColumn("_file", org.apache.spark.sql.functions.input_file_name());
-            org.apache.spark.sql.api.java.UDF2<String, String, String> dom = (d, file) -> {
+                    .withColumn("_file", functions.input_file_name());
+            UDF2<String, String, String> dom = (d, file) -> {
                 if (d != null) {
                     return d;
                 }
                 String stem = InputPaths.stem(file);
                 return domains.contains(stem) ? stem : domains.contains(stem.split("_")[0]) ? stem.split("_")[0] : null;
             };
-            Dataset<Row> withDomain = raw.withColumn("domain", org.apache.spark.sql.functions.udf(dom,
-                    org.apache.spark.sql.types.DataTypes.StringType).apply(col("domain"), col("_file")));
-            Dataset<Row> valid = withDomain.filter(col("id").isNotNull().and(col("question").isNotNull())
-                    .and(org.apache.spark.sql.functions.size(col("choices")).geq(2))
-                    .and(col("answer_index").geq(0)).and(col("answer_index").lt(org.apache.spark.sql.functions.size(col("choices"))))
-                    .and(col("domain").isNotNull()));
-            long total = withDomain.count();
-            mc = valid.drop("_file");
+            Dataset<Row> withDomain = raw.withColumn("domain", functions.udf(dom, DataTypes.StringType)
+                    .apply(col("domain"), col("_file")));
+            Column choices = functions.size(col("choices"));
+            Column reason = when(col("_corrupt_record").isNotNull(), lit("malformed JSON or a field of the wrong type"))
+                    .when(col("id").isNull(), lit("no id"))
+                    .when(col("question").isNull(), lit("no question"))
+                    .when(col("choices").isNull().or(choices.lt(2)), lit("fewer than 2 choices"))
+                    .when(col("answer_index").isNull(), lit("no answer_index"))
+                    .when(col("answer_index").lt(0).or(col("answer_index").geq(choices)),
+                            concat(lit("answer_index "), col("answer_index").cast("string"), lit(" is not one of the "),
+                                    choices.cast("string"), lit(" choices")))
+                    .when(col("domain").isNull(), lit("no domain (neither a field nor a domain file name)"));
+            Dataset<Row> judged = withDomain.withColumn("_reason", reason).persist(StorageLevel.MEMORY_AND_DISK());
+            mc = judged.filter(col("_reason").isNull()).drop("_file", "_reason", "_corrupt_record");
             long kept = mc.count();
+            List<Map<String, Object>> unusable = new ArrayList<>();
+            for (Row r : judged.filter(col("_reason").isNotNull()).select("_file", "id", "_reason")
+                    .orderBy("_file", "id").limit(REPORTED_UNUSABLE).collectAsList()) {
+                Map<String, Object> u = new LinkedHashMap<>();
+                u.put("file", r.getString(0));
+                u.put("id", r.getString(1));
+                u.put("reason", r.getString(2));
+                unusable.add(u);
+                LOG.warn("evaluation item {} in {} left out: {}", r.getString(1), r.getString(0), r.getString(2));
+            }
+            long total = judged.count();
             stats.put("mc_items", kept);
             stats.put("mc_items_unusable", total - kept);
+            stats.put("mc_items_unusable_examples", unusable);
+            judged.unpersist();
         }
         return new Data(sft, mc, stats);
     }
