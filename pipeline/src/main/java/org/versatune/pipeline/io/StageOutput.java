@@ -31,10 +31,13 @@ public final class StageOutput {
     private final boolean overwrite;
     private final boolean complete;
 
+    private final Path lock;
+
     private StageOutput(Configuration conf, Path target, String stage, boolean overwrite, boolean complete) {
         this.conf = conf;
         this.target = target;
         this.tmp = new Path(target.getParent(), "." + target.getName() + ".tmp");
+        this.lock = new Path(target.getParent(), "." + target.getName() + ".lock");
         this.stage = stage;
         this.overwrite = overwrite;
         this.complete = complete;
@@ -81,16 +84,59 @@ public final class StageOutput {
     }
 
     private void prepare(FileSystem fs) throws IOException {
-        if (fs.exists(tmp)) {
-            LOG.info("removing leftover temporary output {} from an interrupted run", tmp);
-            fs.delete(tmp, true);
-        }
         Path parent = target.getParent();
         if (!fs.exists(parent) && !fs.mkdirs(parent)) {
             throw new IOException("cannot create " + parent);
         }
+        takeLock(fs);
+        if (fs.exists(tmp)) {
+            LOG.info("removing leftover temporary output {} from an interrupted run", tmp);
+            fs.delete(tmp, true);
+        }
         if (!fs.mkdirs(tmp)) {
             throw new IOException("cannot create " + tmp + " (is the output location writable?)");
+        }
+    }
+
+    /**
+     * One writer per output: a lock file beside it names the process writing it. A run in another process is
+     * refused while that process lives; the lock of a process that died on this host (kill -9), or of this process
+     * (a stage that failed before it could abort), is taken over.
+     */
+    private void takeLock(FileSystem fs) throws IOException {
+        String me = HOST + " " + ProcessHandle.current().pid() + " " + java.time.Instant.now();
+        for (int attempt = 0; attempt < 2; attempt++) {
+            try (var out = fs.create(lock, false)) {
+                out.write((me + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                return;
+            } catch (org.apache.hadoop.fs.FileAlreadyExistsException e) {
+                String owner = readMarker(fs, lock);
+                String[] f = owner.split(" ");
+                long pid = f.length >= 2 && f[1].matches("\\d+") ? Long.parseLong(f[1]) : -1;
+                boolean stale = f[0].equals(HOST) && (pid == ProcessHandle.current().pid()
+                        || ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true));
+                if (!stale) {
+                    throw new OutputExistsException("output '" + target + "' is being written by another run (" + owner
+                            + "); wait for it to finish or stop it (if no such run exists, remove " + lock + ")");
+                }
+                LOG.info("taking over the lock of {} from a run that is gone ({})", target, owner);
+                fs.delete(lock, false);
+            }
+        }
+        throw new IOException("cannot take the lock " + lock);
+    }
+
+    private void releaseLock(FileSystem fs) throws IOException {
+        fs.delete(lock, false);
+    }
+
+    private static final String HOST = hostName();
+
+    private static String hostName() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName().replace(' ', '_');
+        } catch (java.net.UnknownHostException e) {
+            return "unknown-host";   // then a lock left by a killed run must be removed by hand (the message says where)
         }
     }
 
@@ -155,6 +201,7 @@ public final class StageOutput {
                 throw new IOException("cannot rename " + tmp + " to " + target);
             }
             fs.delete(old, true);
+            releaseLock(fs);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot commit output '" + target + "': " + e.getMessage(), e);
         }
@@ -165,8 +212,9 @@ public final class StageOutput {
         try {
             FileSystem fs = tmp.getFileSystem(conf);
             fs.delete(tmp, true);
+            releaseLock(fs);
         } catch (IOException e) {
-            LOG.warn("could not remove temporary output {}: {}", tmp, e.getMessage());
+            LOG.warn("could not remove temporary output {} or its lock: {}", tmp, e.getMessage());
         }
     }
 
