@@ -11,7 +11,7 @@ import org.apache.commons.math3.random.Well19937c;
 import java.util.Arrays;
 
 /**
- * A distribution over domains estimated from counts (METHOD.md section 1): shares, 95% intervals from the
+ * A distribution over domains estimated from counts (docs/method.md section 1): shares, 95% intervals from the
  * Dirichlet posterior (Jeffreys prior, alpha = 1/2), the total-variation distance, and the correction for
  * classifier errors by adjusted classify-and-count (solve C^T p = p_observed, clip at 0, renormalise).
  */

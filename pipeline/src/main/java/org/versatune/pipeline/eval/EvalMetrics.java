@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Per-domain metrics (METHOD.md section 5): mean token NLL on held-out responses, perplexity, score =
+ * Per-domain metrics (docs/method.md section 5): mean token NLL on held-out responses, perplexity, score =
  * 100 * exp(-NLL), multiple-choice accuracy where items exist, and the comprehensive score (mean of domain
  * scores over the domains that have NLL data).
  */

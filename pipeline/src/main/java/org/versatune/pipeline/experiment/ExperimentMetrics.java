@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Comparison maths of METHOD.md section 5: comprehensive score (mean of domain scores), relative improvement
+ * Comparison maths of docs/method.md section 5: comprehensive score (mean of domain scores), relative improvement
  * of A over B, and for domain expansion the target gain, the summed degradation of the other domains, the
  * reduction of degradation versus {@code specific} and the share of its target gain kept; plus mean and
  * sample standard deviation across seeds.

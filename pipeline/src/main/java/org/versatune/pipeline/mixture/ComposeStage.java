@@ -26,7 +26,7 @@ import java.util.Map;
 import static org.apache.spark.sql.functions.col;
 
 /**
- * The compose stage (METHOD.md section 2): weights from a strategy or a file, exact counts by largest
+ * The compose stage (docs/method.md section 2): weights from a strategy or a file, exact counts by largest
  * remainder, a deterministic draw per domain, and a manifest with requested and realised counts and shares.
  */
 public final class ComposeStage {

@@ -5,7 +5,7 @@ import org.versatune.pipeline.domain.Domains;
 import java.util.Locale;
 
 /**
- * The first mixture's weights (METHOD.md sections 2 and 4): {@code versatune} (w = p), {@code uniform} (1/k),
+ * The first mixture's weights (docs/method.md sections 2 and 4): {@code versatune} (w = p), {@code uniform} (1/k),
  * {@code proportional} (to pool sizes), {@code inverse} (to 1 - p_i), {@code custom}, and for domain expansion
  * {@code specific} (100% target), {@code uniform-rest} (target alpha, the rest uniform) and
  * {@code versatune-expand} (target alpha, the rest in proportion to p).

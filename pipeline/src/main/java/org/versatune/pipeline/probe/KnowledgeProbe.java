@@ -38,7 +38,7 @@ import java.util.Map;
 import static org.apache.spark.sql.functions.col;
 
 /**
- * The knowledge probe (METHOD.md section 1): the base model writes N texts from its start token alone,
+ * The knowledge probe (docs/method.md section 1): the base model writes N texts from its start token alone,
  * distributed over Spark in fixed chunks whose seeds come from (run seed, chunk index) so the result for a
  * seed does not depend on the number of executors or partitions; the domain classifier labels them; texts
  * under its confidence threshold are counted as unlabeled. The shares are estimated by every estimator of

@@ -4,7 +4,7 @@ import java.io.Serializable;
 import java.util.Arrays;
 
 /**
- * The between-stage re-weighting of METHOD.md section 3.
+ * The between-stage re-weighting of docs/method.md section 3.
  * <ul>
  * <li>learnable potential LP_i = max(0, (L_i - Lref_i) / L_i);</li>
  * <li>forgetting degree FD_i = max(0, (L_i - Lbest_i) / Lbest_i), Lbest the lowest earlier loss (base model included);</li>

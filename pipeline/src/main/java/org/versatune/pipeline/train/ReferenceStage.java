@@ -27,7 +27,7 @@ import java.util.Map;
 import static org.apache.spark.sql.functions.col;
 
 /**
- * Reference losses (METHOD.md section 3): for each domain, a copy of the base model fine-tuned on that domain
+ * Reference losses (docs/method.md section 3): for each domain, a copy of the base model fine-tuned on that domain
  * alone (at most {@code reference.max-records} records, {@code reference.epochs} epochs); the lowest eval loss
  * over the epochs is the domain's reference.
  */

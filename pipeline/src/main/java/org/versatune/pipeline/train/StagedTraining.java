@@ -40,7 +40,7 @@ import java.util.Map;
 import static org.apache.spark.sql.functions.col;
 
 /**
- * Staged SFT with dynamic domain re-weighting (METHOD.md sections 3 and 4). Each stage composes its mixture
+ * Staged SFT with dynamic domain re-weighting (docs/method.md sections 3 and 4). Each stage composes its mixture
  * from the current weights, trains one pass over it data-parallel on Spark, evaluates every domain on its
  * held-out shard and updates the weights. Every stage is committed as its own folder ({@code stage-<k>/}:
  * mixture, manifest, model checkpoint, evaluation, update, state) plus {@code weights-stage-<k>.json}; a run
