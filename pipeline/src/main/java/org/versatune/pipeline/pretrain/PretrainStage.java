@@ -31,8 +31,8 @@ import org.versatune.pipeline.lm.SftFormat;
 import org.versatune.pipeline.lm.TransformerLm;
 import org.versatune.pipeline.mixture.Allocation;
 import org.versatune.pipeline.mixture.MixtureWeights;
-import org.versatune.pipeline.train.Checkpoints;
-import org.versatune.pipeline.train.DataParallelTrainer;
+import org.versatune.pipeline.parallel.Checkpoints;
+import org.versatune.pipeline.parallel.DataParallelTrainer;
 import org.versatune.pipeline.util.Seeds;
 
 import java.util.ArrayList;

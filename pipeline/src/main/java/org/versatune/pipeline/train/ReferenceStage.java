@@ -11,13 +11,14 @@ import org.versatune.pipeline.config.Settings;
 import org.versatune.pipeline.domain.Domains;
 import org.versatune.pipeline.eval.DomainEvaluator;
 import org.versatune.pipeline.eval.EvalInputs;
+import org.versatune.pipeline.io.InputPaths;
+import org.versatune.pipeline.io.OutputFiles;
 import org.versatune.pipeline.lm.LmCheckpoint;
 import org.versatune.pipeline.lm.ModelPayload;
 import org.versatune.pipeline.lm.Optimizer;
 import org.versatune.pipeline.lm.SftFormat;
 import org.versatune.pipeline.mixture.ComposeStage;
-import org.versatune.pipeline.io.InputPaths;
-import org.versatune.pipeline.io.OutputFiles;
+import org.versatune.pipeline.parallel.DataParallelTrainer;
 import org.versatune.pipeline.util.Seeds;
 
 import java.util.LinkedHashMap;

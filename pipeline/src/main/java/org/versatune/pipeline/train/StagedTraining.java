@@ -27,6 +27,8 @@ import org.versatune.pipeline.mixture.ComposeStage;
 import org.versatune.pipeline.mixture.MixtureSampler;
 import org.versatune.pipeline.mixture.MixtureStrategy;
 import org.versatune.pipeline.mixture.MixtureWeights;
+import org.versatune.pipeline.parallel.Checkpoints;
+import org.versatune.pipeline.parallel.DataParallelTrainer;
 import org.versatune.pipeline.schema.TableSchema;
 import org.versatune.pipeline.util.Seeds;
 

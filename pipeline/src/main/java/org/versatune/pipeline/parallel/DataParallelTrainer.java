@@ -1,4 +1,4 @@
-package org.versatune.pipeline.train;
+package org.versatune.pipeline.parallel;
 
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;

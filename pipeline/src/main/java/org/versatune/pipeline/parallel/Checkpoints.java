@@ -1,4 +1,4 @@
-package org.versatune.pipeline.train;
+package org.versatune.pipeline.parallel;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
