@@ -25,8 +25,10 @@ tr ':' '\n' < jobs/target/provided-classpath.txt | while read -r j || [ -n "$j" 
 # a RELEASE file tells Spark's launcher this is a distribution (jars/), not a source checkout
 echo "Spark $(basename "$(tr ':' '\n' < jobs/target/provided-classpath.txt | grep -m1 spark-core)" | sed 's/spark-core_//; s/.jar//') assembled from the Maven build" > "$WORK/spark-home/RELEASE"
 cp conf/log4j2.properties "$WORK/spark-home/conf/log4j2.properties"
-# the master's "Registering worker" lines are INFO
-printf 'logger.deploy.name = org.apache.spark.deploy\nlogger.deploy.level = info\n' >> "$WORK/spark-home/conf/log4j2.properties"
+# the master's "Registering worker" lines are INFO and must reach its console log; library warnings to the work folder
+printf '%s\n' 'logger.deploy.name = org.apache.spark.deploy' 'logger.deploy.level = info' 'logger.deploy.additivity = false' \
+  'logger.deploy.appenderRef.stderr.ref = console' "appender.file.fileName = $WORK/logs/library.log" \
+  >> "$WORK/spark-home/conf/log4j2.properties"
 export SPARK_HOME="$WORK/spark-home" SPARK_LOCAL_IP=127.0.0.1 SPARK_SCALA_VERSION=2.12
 OPENS="$(grep -v '^\s*$' conf/jvm-options | tr '\n' ' ')"
 CP="$SPARK_HOME/conf:$SPARK_HOME/jars/*"
