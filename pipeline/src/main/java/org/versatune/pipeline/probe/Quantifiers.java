@@ -138,14 +138,17 @@ public final class Quantifiers {
         };
     }
 
+    /** Label shares among labelled texts; uniform when none is labelled (the verdict then says why). */
     double[] raw(Labels s) {
         long[] n = new long[k];
+        long labelled = 0;
         for (int l : s.label()) {
             if (l < k) {
                 n[l]++;
+                labelled++;
             }
         }
-        return DomainDistribution.shares(n);
+        return labelled == 0 ? uniform(k) : DomainDistribution.shares(n);
     }
 
     double[] labelCounts(Labels s) {

@@ -52,6 +52,7 @@ class QuantifiersTest {
     @Test
     void rawCountsLabelledTextsOnly() {
         assertThat(Q.estimate(Quantifiers.Method.RAW, labels(new int[]{2, 1, 5}, ONE_HOT), null)).containsExactly(2 / 3.0, 1 / 3.0);
+        assertThat(Q.estimate(Quantifiers.Method.RAW, labels(new int[]{0, 0, 5}, ONE_HOT), null)).containsExactly(0.5, 0.5);
     }
 
     @Test
