@@ -1,6 +1,9 @@
 package org.versatune.jobs;
 
+import org.apache.spark.SparkException;
 import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.versatune.jobs.commands.BenchCommand;
 import org.versatune.jobs.commands.ClassifierCommand;
 import org.versatune.jobs.commands.ClassifyCommand;
@@ -28,6 +31,9 @@ import java.io.StringWriter;
         description = "Domain-aware SFT data composition and staged training on Spark (VersaTune).",
         subcommands = {IngestCommand.class, ClassifierCommand.class, ClassifyCommand.class, PretrainCommand.class, EvaluateCommand.class, ProbeCommand.class, ComposeCommand.class, ReferenceCommand.class, TrainCommand.class, ExperimentCommand.class, ReportCommand.class, BenchCommand.class, DemoCommand.class})
 public final class Main {
+    /** Full traces of failures, for the log file (outside org.versatune, so not on the console). */
+    private static final Logger TRACE = LoggerFactory.getLogger("versatune.trace");
+
     private Main() {
     }
 
@@ -53,6 +59,7 @@ public final class Main {
         cli.setErr(err);
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             Throwable root = ex;
+            TRACE.error("versatune {} failed", commandLine.getCommandName(), ex);
             commandLine.getErr().println("versatune " + commandLine.getCommandName() + ": error: " + message(root));
             if (Boolean.getBoolean("versatune.trace") || root.getMessage() == null) {
                 StringWriter sw = new StringWriter();
@@ -65,7 +72,20 @@ public final class Main {
         return cli;
     }
 
+    /**
+     * A failed Spark task wraps what went wrong (a damaged file, say) in pages of scheduler text: say the innermost
+     * cause in one line, where the full trace is, and nothing else.
+     */
     private static String message(Throwable t) {
+        if (t instanceof SparkException && String.valueOf(t.getMessage()).startsWith("Job aborted due to stage failure")) {
+            Throwable c = t;
+            while (c.getCause() != null && c.getCause() != c) {
+                c = c.getCause();
+            }
+            String log = System.getProperty("versatune.log.file");
+            return firstLine(c.getMessage() != null ? c.getMessage() : c.toString()) + " (a Spark task failed"
+                    + (log == null ? "; run with -Dversatune.trace=true for the trace)" : "; the full trace is in " + log + ")");
+        }
         StringBuilder sb = new StringBuilder(shorten(t.getMessage()));
         Throwable c = t.getCause();
         while (c != null && c != t) {
@@ -76,6 +96,11 @@ public final class Main {
             c = c.getCause();
         }
         return sb.toString();
+    }
+
+    private static String firstLine(String m) {
+        int nl = m.indexOf('\n');
+        return nl < 0 ? m : m.substring(0, nl);
     }
 
     /** Spark's analysis errors carry the whole query plan; keep the first lines. */

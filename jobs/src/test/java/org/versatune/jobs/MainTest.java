@@ -14,6 +14,7 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -53,6 +54,24 @@ class MainTest {
             System.setErr(saved);
         }
         assertThat(captured.toString(StandardCharsets.UTF_8)).doesNotContain("picocli").doesNotContain("WARN");
+    }
+
+    @Test
+    void aDamagedParquetInputIsOneLineNamingTheFile(SparkSession spark, @TempDir Path dir) throws Exception {
+        Path good = dir.resolve("good");
+        spark.range(50).selectExpr("concat('id', id) as id", "'law' as domain", "'q' as instruction", "'a' as output")
+                .coalesce(1).write().parquet(good.toString());
+        Path part;
+        try (var files = Files.list(good)) {
+            part = files.filter(f -> f.toString().endsWith(".parquet")).findFirst().orElseThrow();
+        }
+        Path in = Files.createDirectories(dir.resolve("in"));
+        byte[] all = Files.readAllBytes(part);
+        Files.write(in.resolve("law.parquet"), Arrays.copyOf(all, all.length / 2));
+        Result r = run("ingest", "--input", in.toString(), "--output", dir.resolve("out").toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("law.parquet is not a Parquet file").contains("a Spark task failed");
+        assertThat(r.err().strip().lines()).hasSize(1);
     }
 
     @Test
