@@ -71,8 +71,8 @@ class KnowledgeProbeTest {
         assertThat((Double) per.get("a").get("raw")).isCloseTo(11 / 26.0, within(1e-12));
         Map<String, Object> estimates = (Map<String, Object>) m.get("estimates");
         assertThat(estimates).containsKeys("raw", "acc", "pacc", "em", "ml", "confusion");
-        assertThat(m).containsEntry("estimator", "ml").containsEntry("unlabeled", 14L).containsEntry("labeled", 26L);
-        assertThat(per.get("a").get("corrected")).isEqualTo(((Map<String, Object>) ((Map<String, Object>) estimates.get("ml")).get("shares")).get("a"));
+        assertThat(m).containsEntry("estimator", "pacc").containsEntry("unlabeled", 14L).containsEntry("labeled", 26L);
+        assertThat(per.get("a").get("corrected")).isEqualTo(((Map<String, Object>) ((Map<String, Object>) estimates.get("pacc")).get("shares")).get("a"));
         assertThat((Double) per.get("a").get("corrected_low")).isLessThan((Double) per.get("a").get("corrected"));
         assertThat(((Map<String, Object>) m.get("calibration")).get("spread_sd")).isNotNull();
         // 26 of 40 labelled passes the 50% bar; 10 calibration rows per domain leave intervals far wider than 0.2
@@ -138,7 +138,7 @@ class KnowledgeProbeTest {
         }
         double[] corrected = ProbeDistributionFile.parse(dist, S.domains(), "corrected", "d").shares();
         assertThat(Arrays.stream(corrected).sum()).isCloseTo(1.0, within(1e-9));
-        assertThat(dist).containsEntry("estimator", "ml").containsKeys("estimates", "trust");
+        assertThat(dist).containsEntry("estimator", "pacc").containsKeys("estimates", "trust");
     }
 
     /** Calibration text is never text the base was pretrained on: held-out documents by default, trained ones left out. */
