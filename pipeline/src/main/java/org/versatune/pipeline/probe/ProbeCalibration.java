@@ -14,6 +14,7 @@ import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.versatune.pipeline.classify.DomainClassifierModel;
@@ -133,7 +134,9 @@ public final class ProbeCalibration {
         spark.sparkContext().setJobDescription("probe: calibration prompts");
         Dataset<Row> docs = Ingest.read(spark, settings, read, null).records()
                 .filter(col("kind").equalTo("text").and(col("domain").isNotNull()))
-                .select(col("id"), col("domain"), col("text"));
+                .select(col("id"), col("domain"), col("text"))
+                .persist(StorageLevel.MEMORY_AND_DISK());   // counted, then used: read the input once
+        Dataset<Row> input = docs;
         long excluded = 0;
         if (record != null) {
             Dataset<Row> kept = docs.join(ids(spark, record.trainedIds()), col("id").equalTo(col("_id")), "left_anti");
@@ -161,6 +164,7 @@ public final class ProbeCalibration {
                 .withColumn("n", row_number().over(Window.partitionBy("domain").orderBy(col("r"), col("id"), col("chunk"))))
                 .filter(col("n").leq(perDomain))
                 .orderBy("domain", "n").select("domain", "id", "prompt").collectAsList();
+        input.unpersist();
         List<String> promptDomains = new ArrayList<>();
         List<int[]> prompts = new ArrayList<>();
         Map<String, List<String>> documents = new TreeMap<>();
