@@ -1,36 +1,43 @@
 #!/usr/bin/env bash
-# The recorded experiment: every strategy x the seeds of bench/experiment.conf on a base model pretrained here on a skewed known mix.
-# Usage: bench/experiment.sh DATA_DIR [OUTPUT_DIR [RESULTS_DIR [--set KEY=VALUE ...]]]
-#   DATA_DIR: sft/, pretrain/, eval/ (see its MANIFEST.md); OUTPUT_DIR: bench/work/experiment;
-#   RESULTS_DIR: bench/results/experiment, what is committed; further --set options go to `versatune experiment`.
-# Resumable: re-run the same command after an interruption; completed runs are reused, and seeds or strategies
-# added to bench/experiment.conf train only the new runs.
-# Memory: heap and ND4J's off-heap limit are set explicitly (the defaults let one JVM grow past 20 GB here).
+# The comparison (design: bench/experiment.md; settings: bench/experiment.conf): every strategy x seed fine-tuned
+# from the committed experiment base, driven by a validation split, scored on a test split.
+# Usage: bench/experiment.sh DATA_DIR [CLASSIFIER_DIR [--set KEY=VALUE ...]]
+#   DATA_DIR: sft/, pretrain/, eval/ (see its MANIFEST.md). CLASSIFIER_DIR: reuse a trained domain classifier
+#   (bench/probe.sh's); without it the experiment trains one on its pool and the raw text (about 10 minutes).
+#   OUT (default bench/work/comparison) and RESULTS (default bench/results/comparison) move the folders.
+# Resumable: re-run the same command after an interruption; finished runs are reused, and seeds or strategies
+# added to bench/experiment.conf train only the new runs. The tables and report are rebuilt from whatever runs
+# have finished whenever the experiment completes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-data="$(cd "${1:?usage: bench/experiment.sh DATA_DIR [OUTPUT_DIR [RESULTS_DIR [--set KEY=VALUE ...]]]}" && pwd)"
-out="${2:-bench/work/experiment}"
-res="${3:-bench/results/experiment}"
-shift $(( $# < 3 ? $# : 3 ))
+data="$(cd "${1:?usage: bench/experiment.sh DATA_DIR [CLASSIFIER_DIR [--set KEY=VALUE ...]]}" && pwd)"
+clf=()
+if [ $# -ge 2 ] && [ "${2#--}" = "$2" ]; then clf=(--set "experiment.classifier=\"$(cd "$2" && pwd)\""); shift; fi
+shift
+out="${OUT:-bench/work/comparison}"
+res="${RESULTS:-bench/results/comparison}"
 source conf/env.sh
+export OMP_NUM_THREADS="$(nproc --all)"   # one training process on every core (conf/base.conf, bench/lm.md)
 VERSATUNE_JAVA_OPTS="${VERSATUNE_JAVA_OPTS:--Xmx8g -Dorg.bytedeco.javacpp.maxbytes=6g -Dorg.bytedeco.javacpp.maxphysicalbytes=16g}" \
-  ./versatune experiment --conf bench/experiment.conf \
-  --set "train.base-pretrain.input=[\"$data/pretrain\"]" \
+  ./versatune experiment --conf conf/base.conf --conf bench/experiment.conf \
   --set "experiment.pool=[\"$data/sft\"]" \
-  --set "experiment.eval=[\"$data/sft\",\"$data/eval\"]" \
+  --set "experiment.eval=[\"$data/eval\"]" \
   --set "experiment.classifier-text=[\"$data/pretrain\"]" \
-  "$@" --output "$out"
-# what `versatune report RESULTS_DIR` needs to regenerate the report without retraining
-rm -rf "$res" && mkdir -p "$res/probe"
-cp "$out"/results.csv "$out"/results.json "$out"/summary.json "$out"/config.json "$out"/reference.json "$res"/
+  --set "probe.calibration.input=[\"$data/pretrain\"]" \
+  "${clf[@]}" "$@" --output "$out"
+# what the README cites, and what `versatune report RESULTS` needs to rebuild the report without retraining
+rm -rf "$res" && mkdir -p "$res/probe" "$res/splits"
+cp "$out"/results.csv "$out"/results.json "$out"/summary.json "$out"/config.json "$out"/stats.json "$out"/oracle-weights.json "$res"/
+cp "$out"/reference-seed-*.json "$res"/
 cp "$out"/probe/distribution.json "$res"/probe/
-base="$(sed -n 's/^ *"base" *: *"\(.*\)".*/\1/p' "$out"/stats.json)"
-cp "$base"/stats.json "$res"/base-stats.json
+cp "$out"/splits/manifest.json "$out"/splits/*-ids.tsv "$res"/splits/
 for run in "$out"/runs/*/seed-*; do
+  [ -f "$run/_VERSATUNE_SUCCESS" ] || continue
   dst="$res/runs/${run#"$out"/runs/}"
   mkdir -p "$dst" && cp "$run"/summary.json "$run"/weight-history.json "$dst"/
 done
-cp -r "$out"/report "$res"/report
 # results name the data folder by its role, not by where it lies on this machine
-sed -i "s#$data#DATA_DIR#g" "$res"/config.json "$res"/probe/distribution.json "$res"/report/index.html
+grep -rl "$data" "$res" | xargs -r sed -i "s#$data#DATA_DIR#g"
+./versatune report "$res" >/dev/null
+bench/check-report.sh "$res/report"
 echo "results: $res/ (report: $res/report/index.html)" >&2

@@ -102,6 +102,20 @@ public final class Settings implements Serializable {
         }
     }
 
+    /** The settings a run saved (its config.json), checked like any other. */
+    public static Settings saved(String json, String where) {
+        Config reference = ConfigFactory.parseResources(Settings.class.getClassLoader(), "reference.conf");
+        Config c;
+        try {
+            c = ConfigFactory.parseString(json, ConfigParseOptions.defaults().setOriginDescription(where)).withFallback(reference).resolve();
+        } catch (ConfigException e) {
+            throw new SettingsException("cannot read the saved settings " + where + ": " + e.getMessage());
+        }
+        StrictKeys.check(c, reference.getConfig(ROOT), ROOT);
+        StrictKeys.checkTypes(c, reference);
+        return new Settings(c);
+    }
+
     /** Returns a copy with one more {@code key=value} override (checked like the others). */
     public Settings with(String key, Object value) {
         Config reference = ConfigFactory.parseResources(Settings.class.getClassLoader(), "reference.conf");

@@ -162,21 +162,22 @@ public final class EvalInputs {
     /** SFT records as scoring items (response tokens only), tokenized on executors. */
     public static JavaRDD<DomainEvaluator.Item> sftItems(SparkSession spark, Dataset<Row> sft, BpeTokenizer tok, int context) {
         Broadcast<BpeTokenizer> bt = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(tok);
-        return ordered(spark, sft).select("domain", "instruction", "input", "output").javaRDD().map(r ->
-                new DomainEvaluator.Item(r.getString(0), SftFormat.sft(bt.value(), r.getString(1), r.getString(2), r.getString(3), context)));
+        return ordered(spark, sft).select("id", "domain", "instruction", "input", "output").javaRDD().map(r ->
+                new DomainEvaluator.Item(r.getString(0), r.getString(1),
+                        SftFormat.sft(bt.value(), r.getString(2), r.getString(3), r.getString(4), context)));
     }
 
     /** Multiple-choice items as one example per choice, tokenized on executors. */
     public static JavaRDD<DomainEvaluator.Choice> mcItems(SparkSession spark, Dataset<Row> mc, BpeTokenizer tok, int context) {
         Broadcast<BpeTokenizer> bt = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(tok);
-        return ordered(spark, mc).select("domain", "question", "choices", "answer_index").javaRDD().map(r -> {
-            int[] q = bt.value().encode(r.getString(1));
-            List<String> choices = r.getList(2);
+        return ordered(spark, mc).select("id", "domain", "question", "choices", "answer_index").javaRDD().map(r -> {
+            int[] q = bt.value().encode(r.getString(2));
+            List<String> choices = r.getList(3);
             List<SftFormat.Example> ex = new ArrayList<>();
             for (String c : choices) {
                 ex.add(SftFormat.pair(q, bt.value().encode(c == null ? "" : c), context));
             }
-            return new DomainEvaluator.Choice(r.getString(0), ex, r.getInt(3));
+            return new DomainEvaluator.Choice(r.getString(0), r.getString(1), ex, r.getInt(4));
         });
     }
 }

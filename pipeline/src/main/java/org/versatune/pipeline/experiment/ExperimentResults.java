@@ -2,8 +2,7 @@ package org.versatune.pipeline.experiment;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
-import org.versatune.pipeline.domain.Domains;
-import org.versatune.pipeline.io.Json;
+import org.versatune.pipeline.eval.EvalMetrics;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -13,99 +12,135 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The experiment's results table (one row per strategy x seed x domain) and its summary across seeds: mean and
- * spread of the comprehensive score, relative improvement over uniform paired by seed, and the expansion
- * figures against {@code specific}.
+ * The experiment's tables from every run's per-item test scores (docs/method.md section 5): one row per strategy x
+ * seed x domain, and a summary with, per strategy, the comprehensive score and the mean per-domain NLL change
+ * across seeds; for each claim "A > B" the paired difference pooled over seeds with its 95% interval on both
+ * metrics and the verdict of the rule fixed before the runs; for domain expansion the target gain kept and the
+ * reduction of the other domains' degradation against {@code specific}, with intervals.
  */
 public final class ExperimentResults {
     private ExperimentResults() {
     }
 
-    @SuppressWarnings("unchecked")
-    public static Map<String, Object> collect(Configuration conf, Domains domains, String out, List<ExperimentRunner.Run> runs,
-                                              String target) {
-        List<Map<String, Object>> rows = new ArrayList<>();
-        // strategy -> seed -> domain -> score
-        Map<String, Map<Long, Map<String, Double>>> scores = new LinkedHashMap<>();
-        Map<String, Map<Long, Double>> mcAcc = new LinkedHashMap<>();
-        Map<Long, Map<String, Double>> baseScores = new TreeMap<>();
+    /** How the tables are made: the claims to test, the expansion target (or null) and the bootstrap. */
+    public record Design(List<String> claims, String target, int draws, long seed) {
+    }
+
+    /** File of a run's test scores (or the base model's: {@code strategy} null) under a scores folder. */
+    public static String scoresFile(String scoresDir, String strategy, long seed) {
+        return strategy == null ? new Path(scoresDir, "base.json").toString()
+                : new Path(new Path(scoresDir, strategy), "seed-" + seed + ".json").toString();
+    }
+
+    public static Map<String, Object> collect(Configuration conf, List<ExperimentRunner.Run> runs, String scoresDir, Design design) {
+        TestScores base = TestScores.read(conf, scoresFile(scoresDir, null, 0));
+        Map<String, TreeMap<Long, TestScores>> by = new LinkedHashMap<>();
         for (ExperimentRunner.Run r : runs) {
-            Map<String, Object> summary = Json.readMap(conf, new Path(r.dir(), "summary.json").toString());
-            Map<String, Object> fin = (Map<String, Object>) ((Map<String, Object>) summary.get("final_eval")).get("domains");
-            Map<String, Object> base = (Map<String, Object>) ((Map<String, Object>) summary.get("base_eval")).get("domains");
-            Map<String, Double> sc = new LinkedHashMap<>();
-            Map<String, Double> bs = new LinkedHashMap<>();
-            double accSum = 0;
-            int accN = 0;
-            for (String d : domains.names()) {
-                Map<String, Object> f = (Map<String, Object>) fin.get(d);
-                Map<String, Object> b = (Map<String, Object>) base.get(d);
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("strategy", r.strategy());
-                row.put("seed", r.seed());
-                row.put("domain", d);
-                row.put("mean_nll", f.get("mean_nll"));
-                row.put("score", f.get("score"));
-                row.put("base_score", b.get("score"));
-                row.put("score_change", ((Number) f.get("score")).doubleValue() - ((Number) b.get("score")).doubleValue());
-                row.put("mc_accuracy", f.get("mc_accuracy"));
-                row.put("base_mc_accuracy", b.get("mc_accuracy"));
-                rows.add(row);
-                sc.put(d, ((Number) f.get("score")).doubleValue());
-                bs.put(d, ((Number) b.get("score")).doubleValue());
-                if (f.get("mc_accuracy") instanceof Number n) {
-                    accSum += n.doubleValue();
-                    accN++;
+            TestScores t = TestScores.read(conf, scoresFile(scoresDir, r.strategy(), r.seed()));
+            base.requireSameItems(t, "run " + r.strategy() + " seed " + r.seed());
+            by.computeIfAbsent(r.strategy(), k -> new TreeMap<>()).put(r.seed(), t);
+        }
+        return tabulate(base, by, design);
+    }
+
+    static Map<String, Object> tabulate(TestScores base, Map<String, TreeMap<Long, TestScores>> by, Design design) {
+        List<String> domains = base.domains;
+        TestScores.Resample all = TestScores.Resample.identity(base.sftSizes(), base.mcSizes());
+        double[] baseNll = base.domainNll(all);
+        double[] baseAcc = base.domainAccuracy(all);
+        double[] chance = base.chance();
+        List<Map<String, Object>> rows = new ArrayList<>();
+        Map<String, Object> strategies = new LinkedHashMap<>();
+        for (var e : by.entrySet()) {
+            Map<Long, Double> comp = new TreeMap<>();
+            Map<Long, Double> change = new TreeMap<>();
+            Map<Long, Double> acc = new TreeMap<>();
+            double[] domainScore = new double[domains.size()];
+            double[] domainChange = new double[domains.size()];
+            for (var s : e.getValue().entrySet()) {
+                TestScores t = s.getValue();
+                double[] nll = t.domainNll(all);
+                double[] a = t.domainAccuracy(all);
+                for (int d = 0; d < domains.size(); d++) {
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("strategy", e.getKey());
+                    row.put("seed", s.getKey());
+                    row.put("domain", domains.get(d));
+                    row.put("test_records", base.sftSizes()[d]);
+                    row.put("mean_nll", nll[d]);
+                    row.put("score", EvalMetrics.score(nll[d]));
+                    row.put("base_mean_nll", baseNll[d]);
+                    row.put("base_score", EvalMetrics.score(baseNll[d]));
+                    row.put("score_change", EvalMetrics.score(nll[d]) - EvalMetrics.score(baseNll[d]));
+                    row.put("nll_change", nll[d] - baseNll[d]);
+                    row.put("mc_items", base.mcSizes()[d]);
+                    row.put("mc_accuracy", Double.isNaN(a[d]) ? null : a[d]);
+                    row.put("base_mc_accuracy", Double.isNaN(baseAcc[d]) ? null : baseAcc[d]);
+                    rows.add(row);
+                    domainScore[d] += EvalMetrics.score(nll[d]) / e.getValue().size();
+                    domainChange[d] += (nll[d] - baseNll[d]) / e.getValue().size();
+                }
+                comp.put(s.getKey(), t.comprehensive(all));
+                change.put(s.getKey(), t.meanNllChange(base, all));
+                acc.put(s.getKey(), t.meanAccuracy(all));
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("seeds", e.getValue().size());
+            m.put("comprehensive_score_mean", ExperimentMetrics.mean(new ArrayList<>(comp.values())));
+            m.put("comprehensive_score_std", ExperimentMetrics.std(new ArrayList<>(comp.values())));
+            m.put("comprehensive_score_by_seed", comp);
+            // the interval of the strategy's own score (mean over seeds) over resampled test items
+            m.put("comprehensive_score_interval", PairedBootstrap.interval(r -> meanOver(e.getValue(), t -> t.comprehensive(r)),
+                    base.sftSizes(), base.mcSizes(), design.draws(), design.seed()).toMap());
+            m.put("mean_nll_change", ExperimentMetrics.mean(new ArrayList<>(change.values())));
+            m.put("mean_nll_change_by_seed", change);
+            m.put("mc_accuracy_mean", ExperimentMetrics.mean(new ArrayList<>(acc.values())));
+            m.put("mc_accuracy_interval", PairedBootstrap.interval(r -> meanOver(e.getValue(), t -> t.meanAccuracy(r)),
+                    base.sftSizes(), base.mcSizes(), design.draws(), design.seed()).toMap());
+            m.put("domain_score_mean", named(domains, domainScore));
+            m.put("domain_nll_change_mean", named(domains, domainChange));
+            m.put("domain_mc_accuracy_mean", named(domains, meanArrays(e.getValue(), t -> t.domainAccuracy(all))));
+            if (by.containsKey("uniform") && !e.getKey().equals("uniform")) {
+                Map<String, Object> vs = comparison(e.getKey(), "uniform", by, base, design);
+                if (vs != null) {
+                    m.put("vs_uniform", vs);
                 }
             }
-            scores.computeIfAbsent(r.strategy(), k -> new TreeMap<>()).put(r.seed(), sc);
-            mcAcc.computeIfAbsent(r.strategy(), k -> new TreeMap<>()).put(r.seed(), accN == 0 ? Double.NaN : accSum / accN);
-            baseScores.put(r.seed(), bs);
+            strategies.put(e.getKey(), m);
         }
         Map<String, Object> summary = new LinkedHashMap<>();
-        Map<String, Object> per = new LinkedHashMap<>();
-        Map<String, Map<Long, Double>> comp = new LinkedHashMap<>();
-        for (var e : scores.entrySet()) {
-            Map<Long, Double> c = new TreeMap<>();
-            e.getValue().forEach((seed, m) -> c.put(seed, ExperimentMetrics.comprehensive(m)));
-            comp.put(e.getKey(), c);
-            List<Double> v = new ArrayList<>(c.values());
-            Map<String, Object> s = new LinkedHashMap<>();
-            s.put("comprehensive_score_mean", ExperimentMetrics.mean(v));
-            s.put("comprehensive_score_std", ExperimentMetrics.std(v));
-            s.put("comprehensive_score_by_seed", c);
-            s.put("mc_accuracy_mean", ExperimentMetrics.mean(new ArrayList<>(mcAcc.get(e.getKey()).values())));
-            Map<String, Double> dm = new LinkedHashMap<>();
-            for (String d : domains.names()) {
-                List<Double> dv = new ArrayList<>();
-                e.getValue().values().forEach(m -> dv.add(m.get(d)));
-                dm.put(d, ExperimentMetrics.mean(dv));
+        Map<String, Object> b = new LinkedHashMap<>();
+        b.put("comprehensive_score", base.comprehensive(all));
+        b.put("domain_mean_nll", named(domains, baseNll));
+        b.put("domain_score", named(domains, scores(baseNll)));
+        b.put("domain_mc_accuracy", named(domains, baseAcc));
+        b.put("mc_accuracy", TestScores.nanMean(baseAcc));
+        b.put("domain_mc_chance", named(domains, chance));
+        b.put("mc_chance", TestScores.nanMean(chance));
+        b.put("test_records", named(domains, base.sftSizes()));
+        b.put("mc_items", named(domains, base.mcSizes()));
+        summary.put("base", b);
+        summary.put("strategies", strategies);
+        List<Object> claims = new ArrayList<>();
+        List<Object> sensitivity = new ArrayList<>();
+        for (String c : design.claims()) {
+            String[] ab = c.split(">");
+            if (ab.length != 2) {
+                throw new IllegalArgumentException("versatune.experiment.claims: '" + c + "' is not of the form \"A > B\"");
             }
-            s.put("domain_score_mean", dm);
-            if (comp.containsKey("uniform") && !e.getKey().equals("uniform")) {
-                List<Double> rel = new ArrayList<>();
-                int wins = 0;
-                for (var sv : c.entrySet()) {
-                    Double u = comp.get("uniform").get(sv.getKey());
-                    if (u != null) {
-                        double ri = ExperimentMetrics.relativeImprovement(sv.getValue(), u);
-                        rel.add(ri);
-                        wins += ri > 0 ? 1 : 0;
-                    }
-                }
-                s.put("relative_improvement_over_uniform_mean", ExperimentMetrics.mean(rel));
-                s.put("relative_improvement_over_uniform_std", ExperimentMetrics.std(rel));
-                s.put("seeds_better_than_uniform", wins + "/" + rel.size());
+            Map<String, Object> cmp = comparison(ab[0].trim(), ab[1].trim(), by, base, design);
+            if (cmp != null) {
+                (ab[0].contains("-eta-") || ab[1].contains("-eta-") ? sensitivity : claims).add(cmp);
             }
-            per.put(e.getKey(), s);
         }
-        List<Double> baseComp = new ArrayList<>();
-        baseScores.values().forEach(m -> baseComp.add(ExperimentMetrics.comprehensive(m)));
-        summary.put("base_comprehensive_score", ExperimentMetrics.mean(baseComp));
-        summary.put("strategies", per);
-        summary.put("direction", direction(per));
-        if (target != null && scores.containsKey("specific")) {
-            summary.put("expansion", expansion(scores, baseScores, target));
+        summary.put("claims", claims);
+        summary.put("sensitivity", sensitivity);
+        summary.put("verdict_rule", "paired difference (A - B) pooled over the seeds both ran, 95% interval from "
+                + design.draws() + " bootstrap draws of the test items within each domain (the same draw for every "
+                + "model): A better when the interval lies on A's side of 0, worse when on B's, otherwise no "
+                + "detectable difference; for the mean NLL change lower is better");
+        if (design.target() != null && by.containsKey("specific")) {
+            summary.put("expansion", expansion(by, base, design));
         }
         Map<String, Object> res = new LinkedHashMap<>();
         res.put("rows", rows);
@@ -113,65 +148,190 @@ public final class ExperimentResults {
         return res;
     }
 
-    /** Does the paper's ordering reproduce (on mean comprehensive score)? */
-    private static Map<String, Object> direction(Map<String, Object> per) {
-        Map<String, Object> d = new LinkedHashMap<>();
-        String[][] pairs = {{"versatune-dynamic", "versatune"}, {"versatune", "uniform"}, {"uniform", "inverse"},
-                {"versatune-dynamic", "uniform"}};
-        for (String[] p : pairs) {
-            if (per.containsKey(p[0]) && per.containsKey(p[1])) {
-                double a = (Double) ((Map<?, ?>) per.get(p[0])).get("comprehensive_score_mean");
-                double b = (Double) ((Map<?, ?>) per.get(p[1])).get("comprehensive_score_mean");
-                d.put(p[0] + " > " + p[1], a > b);
+    /** A against B on both metrics, paired by seed; null when they share no seed. */
+    static Map<String, Object> comparison(String a, String b, Map<String, TreeMap<Long, TestScores>> by, TestScores base,
+                                          Design design) {
+        if (!by.containsKey(a) || !by.containsKey(b)) {
+            return null;
+        }
+        List<TestScores[]> pairs = new ArrayList<>();
+        int wins = 0;
+        TestScores.Resample all = TestScores.Resample.identity(base.sftSizes(), base.mcSizes());
+        for (var s : by.get(a).entrySet()) {
+            TestScores other = by.get(b).get(s.getKey());
+            if (other != null) {
+                pairs.add(new TestScores[]{s.getValue(), other});
+                wins += s.getValue().comprehensive(all) > other.comprehensive(all) ? 1 : 0;
             }
         }
-        return d;
+        if (pairs.isEmpty()) {
+            return null;
+        }
+        PairedBootstrap.Interval score = PairedBootstrap.interval(r -> {
+            double s = 0;
+            for (TestScores[] p : pairs) {
+                s += p[0].comprehensive(r) - p[1].comprehensive(r);
+            }
+            return s / pairs.size();
+        }, base.sftSizes(), base.mcSizes(), design.draws(), design.seed());
+        PairedBootstrap.Interval nll = PairedBootstrap.interval(r -> {
+            double s = 0;
+            for (TestScores[] p : pairs) {
+                s += p[0].meanNllChange(base, r) - p[1].meanNllChange(base, r);
+            }
+            return s / pairs.size();
+        }, base.sftSizes(), base.mcSizes(), design.draws(), design.seed());
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("claim", a + " > " + b);
+        m.put("a", a);
+        m.put("b", b);
+        m.put("seeds", pairs.size());
+        m.put("seeds_a_better", wins + "/" + pairs.size());
+        m.put("score_difference", score.toMap());
+        m.put("score_verdict", score.verdict(true));
+        m.put("nll_change_difference", nll.toMap());
+        m.put("nll_verdict", nll.verdict(false));
+        m.put("metrics_agree", score.verdict(true).equals(nll.verdict(false)));
+        return m;
     }
 
-    private static Map<String, Object> expansion(Map<String, Map<Long, Map<String, Double>>> scores,
-                                                 Map<Long, Map<String, Double>> base, String target) {
+    private static Map<String, Object> expansion(Map<String, TreeMap<Long, TestScores>> by, TestScores base, Design design) {
+        int target = base.domains.indexOf(design.target());
+        if (target < 0) {
+            throw new IllegalArgumentException("expansion target '" + design.target() + "' is not a domain of the test set");
+        }
+        TestScores.Resample all = TestScores.Resample.identity(base.sftSizes(), base.mcSizes());
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("target", target);
-        Map<Long, Map<String, Double>> spec = scores.get("specific");
+        out.put("target", design.target());
+        TreeMap<Long, TestScores> spec = by.get("specific");
         for (String s : List.of("specific", "uniform-rest", "versatune-expand")) {
-            if (!scores.containsKey(s)) {
+            TreeMap<Long, TestScores> runs = by.get(s);
+            if (runs == null) {
                 continue;
             }
-            List<Double> gain = new ArrayList<>();
-            List<Double> deg = new ArrayList<>();
-            List<Double> red = new ArrayList<>();
-            List<Double> kept = new ArrayList<>();
-            for (var e : scores.get(s).entrySet()) {
-                Map<String, Double> b = base.get(e.getKey());
-                double g = ExperimentMetrics.targetGain(e.getValue(), b, target);
-                double dg = ExperimentMetrics.degradation(e.getValue(), b, target);
-                gain.add(g);
-                deg.add(dg);
-                Map<String, Double> sp = spec.get(e.getKey());
-                if (sp != null) {
-                    red.add(ExperimentMetrics.reductionOfDegradation(dg, ExperimentMetrics.degradation(sp, b, target)));
-                    kept.add(ExperimentMetrics.gainKept(g, ExperimentMetrics.targetGain(sp, b, target)));
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("target_gain_mean", meanOver(runs, t -> gain(t, base, target, all)));
+            m.put("degradation_mean", meanOver(runs, t -> degradation(t, base, target, all)));
+            m.put("domain_score_change_mean", named(base.domains, meanArrays(runs, t -> changes(t, base, all))));
+            if (!s.equals("specific")) {
+                List<Long> seeds = runs.keySet().stream().filter(spec::containsKey).toList();
+                if (!seeds.isEmpty()) {
+                    PairedBootstrap.Interval kept = PairedBootstrap.interval(r -> {
+                        double g = 0;
+                        double gs = 0;
+                        for (long seed : seeds) {
+                            g += gain(runs.get(seed), base, target, r);
+                            gs += gain(spec.get(seed), base, target, r);
+                        }
+                        return ExperimentMetrics.gainKept(g, gs);
+                    }, base.sftSizes(), base.mcSizes(), design.draws(), design.seed());
+                    PairedBootstrap.Interval red = PairedBootstrap.interval(r -> {
+                        double dg = 0;
+                        double ds = 0;
+                        for (long seed : seeds) {
+                            dg += degradation(runs.get(seed), base, target, r);
+                            ds += degradation(spec.get(seed), base, target, r);
+                        }
+                        return ExperimentMetrics.reductionOfDegradation(dg, ds);
+                    }, base.sftSizes(), base.mcSizes(), design.draws(), design.seed());
+                    m.put("seeds", seeds.size());
+                    m.put("target_gain_kept_vs_specific", kept.toMap());
+                    m.put("gain_kept_verdict", Double.isNaN(kept.high()) ? "undefined (specific gained nothing)"
+                            : kept.high() < 1 ? "keeps less of the target gain than specific" : "keeps the target gain (within noise)");
+                    m.put("reduction_of_degradation_vs_specific", red.toMap());
+                    m.put("reduction_verdict", Double.isNaN(red.low()) ? "undefined (specific degraded nothing)"
+                            : red.low() > 0 ? "degrades the other domains less than specific"
+                            : red.high() < 0 ? "degrades the other domains more than specific" : "no detectable difference");
                 }
             }
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("target_gain_mean", ExperimentMetrics.mean(gain));
-            m.put("target_gain_std", ExperimentMetrics.std(gain));
-            m.put("degradation_mean", ExperimentMetrics.mean(deg));
-            m.put("degradation_std", ExperimentMetrics.std(deg));
-            m.put("reduction_of_degradation_vs_specific_mean", ExperimentMetrics.mean(red));
-            m.put("target_gain_kept_vs_specific_mean", ExperimentMetrics.mean(kept));
             out.put(s, m);
         }
         return out;
     }
 
+    private static double gain(TestScores t, TestScores base, int target, TestScores.Resample r) {
+        return EvalMetrics.score(t.domainNll(r)[target]) - EvalMetrics.score(base.domainNll(r)[target]);
+    }
+
+    private static double degradation(TestScores t, TestScores base, int target, TestScores.Resample r) {
+        double[] c = changes(t, base, r);
+        double s = 0;
+        for (int d = 0; d < c.length; d++) {
+            if (d != target) {
+                s += Math.min(0, c[d]);
+            }
+        }
+        return s;
+    }
+
+    /** Score change of every domain from the base model. */
+    private static double[] changes(TestScores t, TestScores base, TestScores.Resample r) {
+        double[] a = t.domainNll(r);
+        double[] b = base.domainNll(r);
+        double[] c = new double[a.length];
+        for (int d = 0; d < a.length; d++) {
+            c[d] = EvalMetrics.score(a[d]) - EvalMetrics.score(b[d]);
+        }
+        return c;
+    }
+
+    private static double meanOver(Map<Long, TestScores> runs, java.util.function.ToDoubleFunction<TestScores> f) {
+        double s = 0;
+        for (TestScores t : runs.values()) {
+            s += f.applyAsDouble(t);
+        }
+        return s / runs.size();
+    }
+
+    private static double[] meanArrays(Map<Long, TestScores> runs, java.util.function.Function<TestScores, double[]> f) {
+        double[] s = null;
+        for (TestScores t : runs.values()) {
+            double[] v = f.apply(t);
+            if (s == null) {
+                s = new double[v.length];
+            }
+            for (int i = 0; i < v.length; i++) {
+                s[i] += v[i] / runs.size();
+            }
+        }
+        return s;
+    }
+
+    private static double[] scores(double[] nll) {
+        double[] s = new double[nll.length];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = EvalMetrics.score(nll[i]);
+        }
+        return s;
+    }
+
+    private static Map<String, Object> named(List<String> domains, double[] v) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < v.length; i++) {
+            m.put(domains.get(i), Double.isNaN(v[i]) ? null : v[i]);
+        }
+        return m;
+    }
+
+    private static Map<String, Object> named(List<String> domains, int[] v) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < v.length; i++) {
+            m.put(domains.get(i), v[i]);
+        }
+        return m;
+    }
+
     @SuppressWarnings("unchecked")
     public static String csv(Map<String, Object> results) {
-        StringBuilder sb = new StringBuilder("strategy,seed,domain,mean_nll,score,base_score,score_change,mc_accuracy,base_mc_accuracy\n");
+        String[] cols = {"strategy", "seed", "domain", "test_records", "mean_nll", "score", "base_mean_nll", "base_score",
+                "score_change", "nll_change", "mc_items", "mc_accuracy", "base_mc_accuracy"};
+        StringBuilder sb = new StringBuilder(String.join(",", cols)).append('\n');
         for (Map<String, Object> r : (List<Map<String, Object>>) results.get("rows")) {
-            sb.append(String.format(Locale.ROOT, "%s,%s,%s,%s,%s,%s,%s,%s,%s%n", r.get("strategy"), r.get("seed"), r.get("domain"),
-                    r.get("mean_nll"), r.get("score"), r.get("base_score"), r.get("score_change"),
-                    r.get("mc_accuracy") == null ? "" : r.get("mc_accuracy"), r.get("base_mc_accuracy") == null ? "" : r.get("base_mc_accuracy")));
+            for (int i = 0; i < cols.length; i++) {
+                Object v = r.get(cols[i]);
+                sb.append(i == 0 ? "" : ",").append(v == null ? "" : String.format(Locale.ROOT, "%s", v));
+            }
+            sb.append('\n');
         }
         return sb.toString();
     }

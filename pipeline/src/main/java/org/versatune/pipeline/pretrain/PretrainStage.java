@@ -313,13 +313,13 @@ public final class PretrainStage {
                         org.apache.spark.sql.functions.lit(seed)))
                 .withColumn("cum", sum(col("len")).over(Window.partitionBy("domain").orderBy("rank", "id", "chunk")))
                 .filter(col("cum").minus(col("len")).lt(maxTokens));
-        return ranked.select("domain", "tokens").javaRDD().map(r -> {
+        return ranked.select("domain", "tokens", "id", "chunk").javaRDD().map(r -> {
             List<Integer> l = r.getList(1);
             int[] t = new int[l.size()];
             for (int i = 0; i < t.length; i++) {
                 t[i] = l.get(i);
             }
-            return new DomainEvaluator.Item(r.getString(0), SftFormat.window(t));
+            return new DomainEvaluator.Item(r.getString(2) + "#" + r.get(3), r.getString(0), SftFormat.window(t));
         });
     }
 

@@ -14,7 +14,7 @@ import java.util.Arrays;
  * of each weight and an optional floor (both followed by renormalisation).</li>
  * </ul>
  * The {@code paper} preset reproduces the released update: s_i = (L_i - Lref_i) / L_i (no clipping, no forgetting
- * term), eta = 1, no smoothing, no floor or cap.
+ * term), no smoothing, no floor or cap; its step size eta is the configured one (the paper's default is 1).
  */
 public final class DomainWeightUpdater implements Serializable {
     public enum Preset { VERSATUNE, PAPER }
@@ -34,7 +34,7 @@ public final class DomainWeightUpdater implements Serializable {
 
         public static Params from(com.typesafe.config.Config c) {
             Preset p = Preset.valueOf(c.getString("preset").toUpperCase(java.util.Locale.ROOT));
-            return p == Preset.PAPER ? paper() : new Params(p, c.getDouble("eta"), c.getDouble("lambda"),
+            return p == Preset.PAPER ? new Params(p, c.getDouble("eta"), 0.0, 0.0, 0.0, 0.0) : new Params(p, c.getDouble("eta"), c.getDouble("lambda"),
                     c.getDouble("smoothing"), c.getDouble("floor"), c.getDouble("max-change"));
         }
     }

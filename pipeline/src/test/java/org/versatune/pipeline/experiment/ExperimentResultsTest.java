@@ -3,7 +3,8 @@ package org.versatune.pipeline.experiment;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.junit.jupiter.api.Test;
-import org.versatune.pipeline.domain.Domains;
+import org.versatune.pipeline.eval.DomainEvaluator.ItemScore;
+import org.versatune.pipeline.eval.EvalMetrics;
 import org.versatune.pipeline.io.Json;
 
 import javax.imageio.ImageIO;
@@ -19,98 +20,178 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-/** The results table, its summary across seeds and the report, from a small hand-made set of saved runs. */
+/** The results tables, the paired bootstrap and the report, from hand-made per-item test scores. */
 class ExperimentResultsTest {
-    static final Domains DOMAINS = Domains.of("law", "medicine", "finance");
+    static final List<String> DOMAINS = List.of("law", "medicine", "finance");
     static final Configuration CONF = new Configuration();
-    static final double[] BASE = {10, 20, 30};
+    /** Four SFT items of 10 tokens per domain; items' summed NLL below. */
+    static final double[][] BASE = {{20, 20, 20, 20}, {30, 30, 30, 30}, {10, 10, 10, 10}};   // NLL 2.0, 3.0, 1.0
 
     /** Kept after the build: CI renders this report in headless Chromium (bench/check-report.sh). */
     static final java.nio.file.Path OUT = java.nio.file.Path.of("target", "experiment-report-test");
 
-    /** A saved run: summary.json with base and final per-domain scores (NLL consistent with them). */
-    void run(String out, String strategy, long seed, double... scores) {
-        String dir = ExperimentRunner.runDir(out, strategy, seed);
-        Map<String, Object> summary = new LinkedHashMap<>();
-        summary.put("base_eval", Map.of("domains", domains(BASE, 0.25)));
-        summary.put("final_eval", Map.of("domains", domains(scores, 0.5)));
-        Json.write(CONF, new Path(dir, "summary.json").toString(), summary);
-        if (strategy.startsWith("versatune-")) {
-            List<Map<String, Object>> history = new ArrayList<>();
-            for (int stage = 1; stage <= 3; stage++) {
-                for (int d = 0; d < 3; d++) {
-                    history.add(Map.of("stage", stage, "domain", DOMAINS.name(d), "weight", (d + stage) / (3.0 + 3 * stage)));
-                }
+    static TestScores table(double[][] nll, int[] correct) {
+        List<ItemScore> sft = new ArrayList<>();
+        List<ItemScore> mc = new ArrayList<>();
+        for (int d = 0; d < DOMAINS.size(); d++) {
+            for (int i = 0; i < nll[d].length; i++) {
+                sft.add(new ItemScore(DOMAINS.get(d) + "-" + i, DOMAINS.get(d), nll[d][i], 10, -1, 0));
+                mc.add(new ItemScore(DOMAINS.get(d) + "-mc-" + i, DOMAINS.get(d), 0, 0, i < correct[d] ? 1 : 0, 4));
             }
-            Json.write(CONF, new Path(dir, "weight-history.json").toString(), history);
         }
+        return TestScores.of(DOMAINS, sft, mc);
     }
 
-    static Map<String, Object> domains(double[] scores, double mc) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        for (int d = 0; d < scores.length; d++) {
-            m.put(DOMAINS.name(d), Map.of("mean_nll", -Math.log(scores[d] / 100), "score", scores[d], "mc_accuracy", mc));
+    /** Every item's NLL shifted by {@code delta} per token in every domain. */
+    static double[][] shifted(double[][] nll, double... perDomain) {
+        double[][] out = new double[nll.length][];
+        for (int d = 0; d < nll.length; d++) {
+            out[d] = nll[d].clone();
+            for (int i = 0; i < out[d].length; i++) {
+                out[d][i] += perDomain[d] * 10;
+            }
         }
-        return m;
+        return out;
+    }
+
+    static final ExperimentResults.Design DESIGN = new ExperimentResults.Design(
+            List.of("versatune-dynamic > uniform", "uniform > inverse", "oracle > uniform", "versatune-dynamic-eta-3 > versatune-dynamic"),
+            "law", 500, 7);
+
+    @Test
+    void bootstrapOnAHandMadeTable() {
+        TestScores base = table(BASE, new int[]{1, 1, 1});
+        TestScores a = table(shifted(BASE, -0.2, -0.1, 0), new int[]{2, 2, 2});
+        TestScores.Resample all = TestScores.Resample.identity(base.sftSizes(), base.mcSizes());
+        assertThat(base.domainNll(all)).containsExactly(2.0, 3.0, 1.0);
+        assertThat(base.comprehensive(all)).isCloseTo((EvalMetrics.score(2) + EvalMetrics.score(3) + EvalMetrics.score(1)) / 3, within(1e-12));
+        assertThat(a.meanNllChange(base, all)).isCloseTo(-0.1, within(1e-12));
+        assertThat(a.meanAccuracy(all)).isEqualTo(0.5);
+        assertThat(base.chance()).containsExactly(0.25, 0.25, 0.25);
+
+        // the same shift on every item: every resample gives the same NLL difference, the interval is a point
+        PairedBootstrap.Interval same = PairedBootstrap.interval(r -> a.meanNllChange(base, r), base.sftSizes(), base.mcSizes(), 500, 3);
+        assertThat(same.low()).isCloseTo(-0.1, within(1e-12));
+        assertThat(same.high()).isCloseTo(-0.1, within(1e-12));
+        assertThat(same.verdict(false)).isEqualTo("better");
+        // half the items better, half worse: the estimate is 0 and the interval holds it
+        double[][] mixed = {{18, 22, 18, 22}, {30, 30, 30, 30}, {10, 10, 10, 10}};
+        TestScores b = table(mixed, new int[]{1, 1, 1});
+        PairedBootstrap.Interval noise = PairedBootstrap.interval(r -> b.meanNllChange(base, r), base.sftSizes(), base.mcSizes(), 500, 3);
+        assertThat(noise.estimate()).isCloseTo(0, within(1e-12));
+        assertThat(noise.low()).isNegative();
+        assertThat(noise.high()).isPositive();
+        assertThat(noise.verdict(true)).isEqualTo("no detectable difference");
+        assertThat(new PairedBootstrap.Interval(1, -3, -1, 100).verdict(true)).isEqualTo("worse");
+        // type-7 quantiles: 2.5% of 0..10 is 0.25
+        assertThat(PairedBootstrap.quantile(new double[]{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 0.025)).isCloseTo(0.25, within(1e-12));
+        // a seed: the same draws again
+        assertThat(PairedBootstrap.interval(r -> b.meanNllChange(base, r), base.sftSizes(), base.mcSizes(), 500, 3)).isEqualTo(noise);
+        assertThatThrownBy(() -> base.requireSameItems(table(new double[][]{{1}, {1}, {1}}, new int[]{0, 0, 0}), "run x"))
+                .hasMessageContaining("run x").hasMessageContaining("law");
+    }
+
+    void scores(String dir, String strategy, long seed, TestScores t) {
+        t.write(CONF, ExperimentResults.scoresFile(dir, strategy, seed), "model of " + strategy);
     }
 
     @Test
     @SuppressWarnings("unchecked")
-    void summaryAcrossSeedsAndReportFromSavedRuns() throws Exception {
+    void claimsExpansionAndReportFromSavedScores() throws Exception {
         org.apache.commons.io.FileUtils.deleteDirectory(OUT.toFile());
         String out = OUT.toAbsolutePath().toString();
-        run(out, "uniform", 1, 12, 22, 32);            // comprehensive 22
-        run(out, "uniform", 2, 11, 21, 31);            // 21
-        run(out, "versatune-dynamic", 1, 14, 24, 34);  // 24: +9.09% over uniform
-        run(out, "versatune-dynamic", 2, 10, 20, 30);  // 20: -4.76%
-        run(out, "specific", 1, 25, 12, 24);           // law +15, others -8 -6
-        run(out, "specific", 2, 25, 12, 24);
-        run(out, "versatune-expand", 1, 24, 18, 31);   // law +14, others -2 +1
-        run(out, "versatune-expand", 2, 24, 18, 31);
+        String dir = new Path(out, ExperimentRunner.SCORES).toString();
+        scores(dir, null, 0, table(BASE, new int[]{1, 1, 1}));
         List<ExperimentRunner.Run> runs = new ArrayList<>();
-        for (String s : List.of("uniform", "versatune-dynamic", "specific", "versatune-expand")) {
-            for (long seed : new long[]{1, 2}) {
-                runs.add(new ExperimentRunner.Run(s, seed, ExperimentRunner.runDir(out, s, seed)));
+        for (long seed : new long[]{1, 2}) {
+            double[][] uniform = shifted(BASE, -0.2 + 0.1 * seed, -0.1, 0);
+            Map<String, TestScores> s = new LinkedHashMap<>();
+            s.put("uniform", table(uniform, new int[]{1, 2, 1}));
+            s.put("versatune-dynamic", table(shifted(uniform, -0.1, -0.1, -0.1), new int[]{2, 2, 1}));
+            // inverse: as uniform on average, but item by item 0.2 better or worse in law
+            double[][] inverse = shifted(uniform, 0, 0, 0);
+            for (int i = 0; i < 4; i++) {
+                inverse[0][i] += i % 2 == 0 ? 2 : -2;
+            }
+            s.put("inverse", table(inverse, new int[]{1, 1, 1}));
+            s.put("versatune-dynamic-eta-3", table(shifted(uniform, -0.1, -0.1, -0.1), new int[]{2, 2, 1}));
+            s.put("specific", table(shifted(BASE, -1.0, 0.2, 0.2), new int[]{3, 1, 1}));          // law gains, the others lose
+            s.put("versatune-expand", table(shifted(BASE, -0.8, 0.05, 0), new int[]{3, 1, 1}));
+            for (var e : s.entrySet()) {
+                scores(dir, e.getKey(), seed, e.getValue());
+                runs.add(new ExperimentRunner.Run(e.getKey(), seed, ExperimentRunner.runDir(out, e.getKey(), seed)));
             }
         }
-        Map<String, Object> results = ExperimentResults.collect(CONF, DOMAINS, out, runs, "law");
+        Map<String, Object> results = ExperimentResults.collect(CONF, runs, dir, DESIGN);
 
         List<Map<String, Object>> rows = (List<Map<String, Object>>) results.get("rows");
-        assertThat(rows).hasSize(8 * 3);
-        assertThat(rows.get(0)).containsEntry("strategy", "uniform").containsEntry("seed", 1L).containsEntry("domain", "law");
-        assertThat((double) rows.get(0).get("score_change")).isCloseTo(2.0, within(1e-12));
-        String csv = ExperimentResults.csv(results);
-        assertThat(csv.lines()).hasSize(1 + 24);
-        assertThat(csv.lines().skip(1).findFirst().orElseThrow()).startsWith("uniform,1,law,");
+        assertThat(rows).hasSize(6 * 2 * 3);
+        Map<String, Object> first = rows.stream().filter(r -> r.get("strategy").equals("uniform") && r.get("seed").equals(1L)
+                && r.get("domain").equals("law")).findFirst().orElseThrow();
+        assertThat((double) first.get("mean_nll")).isCloseTo(1.9, within(1e-12));
+        assertThat((double) first.get("nll_change")).isCloseTo(-0.1, within(1e-12));
+        assertThat((double) first.get("score_change")).isCloseTo(EvalMetrics.score(1.9) - EvalMetrics.score(2.0), within(1e-12));
+        assertThat(ExperimentResults.csv(results).lines()).hasSize(1 + 36);
 
         Map<String, Object> summary = (Map<String, Object>) results.get("summary");
-        assertThat((double) summary.get("base_comprehensive_score")).isCloseTo(20, within(1e-12));
-        Map<String, Object> dyn = (Map<String, Object>) ((Map<String, Object>) summary.get("strategies")).get("versatune-dynamic");
-        assertThat((double) dyn.get("comprehensive_score_mean")).isCloseTo(22, within(1e-12));
-        assertThat((double) dyn.get("comprehensive_score_std")).isCloseTo(Math.sqrt(8), within(1e-12));
-        double r1 = 24.0 / 22 - 1, r2 = 20.0 / 21 - 1;   // paired by seed
-        assertThat((double) dyn.get("relative_improvement_over_uniform_mean")).isCloseTo((r1 + r2) / 2, within(1e-12));
-        assertThat(dyn).containsEntry("seeds_better_than_uniform", "1/2");
-        assertThat((double) dyn.get("mc_accuracy_mean")).isCloseTo(0.5, within(1e-12));
+        List<Map<String, Object>> claims = (List<Map<String, Object>>) summary.get("claims");
+        // oracle did not run: its claim is left out; the eta run is reported apart
+        assertThat(claims).extracting(c -> c.get("claim")).containsExactly("versatune-dynamic > uniform", "uniform > inverse");
+        assertThat((List<Map<String, Object>>) summary.get("sensitivity")).extracting(c -> c.get("claim"))
+                .containsExactly("versatune-dynamic-eta-3 > versatune-dynamic");
+        Map<String, Object> dyn = claims.get(0);
+        Map<String, Object> nll = (Map<String, Object>) dyn.get("nll_change_difference");
+        assertThat((double) nll.get("estimate")).isCloseTo(-0.1, within(1e-12));
+        assertThat((double) nll.get("low")).isCloseTo(-0.1, within(1e-12));
+        assertThat(dyn).containsEntry("nll_verdict", "better").containsEntry("score_verdict", "better")
+                .containsEntry("metrics_agree", true).containsEntry("seeds_a_better", "2/2");
+        Map<String, Object> inv = claims.get(1);
+        assertThat(inv).containsEntry("score_verdict", "no detectable difference").containsEntry("nll_verdict", "no detectable difference");
+
+        Map<String, Object> uni = (Map<String, Object>) ((Map<String, Object>) summary.get("strategies")).get("uniform");
+        double c1 = (EvalMetrics.score(1.9) + EvalMetrics.score(2.9) + EvalMetrics.score(1.0)) / 3;
+        double c2 = (EvalMetrics.score(2.0) + EvalMetrics.score(2.9) + EvalMetrics.score(1.0)) / 3;
+        assertThat((double) uni.get("comprehensive_score_mean")).isCloseTo((c1 + c2) / 2, within(1e-12));
+        assertThat((double) uni.get("mean_nll_change")).isCloseTo((-0.2 / 3 - 0.1 / 3) / 2, within(1e-12));
+        assertThat((double) uni.get("mc_accuracy_mean")).isCloseTo((0.25 + 0.5 + 0.25) / 3, within(1e-12));
+        Map<String, Object> base = (Map<String, Object>) summary.get("base");
+        assertThat((double) base.get("mc_chance")).isEqualTo(0.25);
+
         Map<String, Object> ex = (Map<String, Object>) ((Map<String, Object>) summary.get("expansion")).get("versatune-expand");
-        assertThat((double) ex.get("target_gain_mean")).isCloseTo(14, within(1e-12));
-        assertThat((double) ex.get("degradation_mean")).isCloseTo(-2, within(1e-12));
-        assertThat((double) ex.get("reduction_of_degradation_vs_specific_mean")).isCloseTo(1 - 2.0 / 14, within(1e-12));
-        assertThat((double) ex.get("target_gain_kept_vs_specific_mean")).isCloseTo(14.0 / 15, within(1e-12));
+        double gainSpec = EvalMetrics.score(1.0) - EvalMetrics.score(2.0);
+        double gainExp = EvalMetrics.score(1.2) - EvalMetrics.score(2.0);
+        double degSpec = (EvalMetrics.score(3.2) - EvalMetrics.score(3.0)) + (EvalMetrics.score(1.2) - EvalMetrics.score(1.0));
+        double degExp = EvalMetrics.score(3.05) - EvalMetrics.score(3.0);
+        assertThat((double) ex.get("target_gain_mean")).isCloseTo(gainExp, within(1e-9));
+        assertThat((double) ((Map<String, Object>) ex.get("target_gain_kept_vs_specific")).get("estimate")).isCloseTo(gainExp / gainSpec, within(1e-9));
+        assertThat((double) ((Map<String, Object>) ex.get("reduction_of_degradation_vs_specific")).get("estimate"))
+                .isCloseTo(1 - degExp / degSpec, within(1e-9));
+        assertThat(ex).containsEntry("reduction_verdict", "degrades the other domains less than specific");
 
         // the report, as `versatune report` regenerates it from the saved outputs
         Json.write(CONF, new Path(out, "summary.json").toString(), summary);
+        for (long seed : new long[]{1, 2}) {
+            List<Map<String, Object>> history = new ArrayList<>();
+            for (int stage = 1; stage <= 3; stage++) {
+                for (int d = 0; d < 3; d++) {
+                    history.add(Map.of("stage", stage, "domain", DOMAINS.get(d), "weight", d == 0 ? 0.01 * stage : (1 - 0.01 * stage) / 2));
+                }
+            }
+            Json.write(CONF, new Path(ExperimentRunner.runDir(out, "versatune-dynamic", seed), "weight-history.json").toString(), history);
+        }
         Map<String, Object> dist = new LinkedHashMap<>();
-        for (String d : DOMAINS.names()) {
+        for (String d : DOMAINS) {
             dist.put(d, Map.of("raw", 0.3, "low", 0.25, "high", 0.35, "corrected", 0.33, "corrected_low", 0.28, "corrected_high", 0.38));
         }
-        Json.write(CONF, new Path(out, "probe/distribution.json").toString(), Map.of("domains", dist,
-                "correction", "calibrated: the p on the simplex minimising |G^T p - q|^2"));
+        Json.write(CONF, new Path(out, "probe/distribution.json").toString(), Map.of("domains", dist, "estimator", "pacc",
+                "trust", Map.of("verdict", "trusted")));
+        Json.write(CONF, new Path(out, "oracle-weights.json").toString(), Map.of("weights", Map.of("law", 0.5, "medicine", 0.3, "finance", 0.2)));
         String index = ExperimentReport.write(CONF, out);
         String html = Files.readString(java.nio.file.Path.of(index));
-        // distribution, 4 weight charts (2 dynamic strategies x 2 seeds), scores, expansion: all decodable PNGs
+        // distribution, scores, per-domain scores, MC accuracy, expansion, 2 weight charts: all decodable PNGs
         Matcher m = Pattern.compile("src=\"data:image/png;base64,([^\"]+)\"").matcher(html);
         int images = 0;
         while (m.find()) {
@@ -120,8 +201,14 @@ class ExperimentResultsTest {
             images++;
         }
         assertThat(images).isEqualTo(7);
+        // the first screen: the answer and the verdict table come before any chart
+        int firstImage = html.indexOf("<img");
+        assertThat(html.indexOf("id=\"answer\"")).isPositive().isLessThan(firstImage);
+        assertThat(html.indexOf("id=\"verdicts\"")).isLessThan(firstImage);
+        assertThat(html.substring(0, firstImage)).contains("versatune-dynamic vs uniform</b>: versatune-dynamic scores higher than uniform",
+                "uniform vs inverse</b>: no detectable difference", "id=\"mix\"", "Total variation between the probed and the true mix: 0.1650");
         assertThat(html.indexOf("versatune-dynamic seed-1")).isLessThan(html.indexOf("versatune-dynamic seed-2"));
-        assertThat(html).contains("Probed distribution: raw label shares and calibrated shares", "Weights per stage: versatune-dynamic seed-1", "Domain expansion (target law)",
-                "versatune-dynamic &gt; uniform=true");
+        assertThat(html).contains("Weights per stage: versatune-dynamic seed-1", "Domain expansion (target law)",
+                "Sensitivity of the dynamic update", "<td>0.0100</td>");
     }
 }
