@@ -6,8 +6,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.versatune.pipeline.config.Settings;
 import org.versatune.pipeline.domain.Domains;
 import org.versatune.pipeline.ingest.Ingest;
@@ -29,7 +27,6 @@ public final class ClassifierStage {
     public static final String CLASSIFY_STAGE = "classify";
     public static final String MODEL = "model";
     public static final String METRICS = "metrics.json";
-    private static final Logger LOG = LoggerFactory.getLogger(ClassifierStage.class);
 
     private ClassifierStage() {
     }
@@ -38,12 +35,7 @@ public final class ClassifierStage {
     public static Map<String, Object> train(SparkSession spark, Settings settings, List<String> inputs, String output,
                                             boolean overwrite) {
         InputPaths.requireOutputOutsideInputs(spark.sparkContext().hadoopConfiguration(), inputs, output);
-        StageOutput out = StageOutput.open(spark.sparkContext().hadoopConfiguration(), output, TRAIN_STAGE, overwrite);
-        if (out.alreadyComplete()) {
-            LOG.info("classifier output {} is already complete; skipping (use --overwrite to retrain)", output);
-            return skipped(out);
-        }
-        try {
+        return StageOutput.run(spark, settings, output, TRAIN_STAGE, overwrite, out -> {
             long started = System.nanoTime();
             Ingest.Result in = Ingest.read(spark, settings, inputs, null);
             Dataset<Row> labelled = in.records().filter(col("domain").isNotNull());
@@ -70,14 +62,8 @@ public final class ClassifierStage {
             stats.put("validation_accuracy", ((Map<?, ?>) metrics.get("all")).get("accuracy"));
             stats.put("validation_macro_f1", ((Map<?, ?>) metrics.get("all")).get("macro_f1"));
             examples.unpersist();
-            out.commit(stats, settings);
             return stats;
-        } catch (Throwable e) { // Spark throws its checked SparkException undeclared
-            out.abort();
-            throw e;
-        } finally {
-            spark.sparkContext().setJobDescription(null);
-        }
+        });
     }
 
     /** Loads a model saved by {@link #train} (its folder or the model folder inside) and checks its domains. */
@@ -111,6 +97,7 @@ public final class ClassifierStage {
     /** Evaluates a model on labelled inputs (raw text is chunked as in training); writes JSON to {@code outputFile}. */
     public static Map<String, Object> evaluate(SparkSession spark, Settings settings, String modelDir, List<String> inputs,
                                                String outputFile, boolean overwrite) {
+        OutputFiles.requireAbsent(spark.sparkContext().hadoopConfiguration(), outputFile, overwrite);
         DomainClassifierModel model = load(spark, modelDir, settings);
         Ingest.Result in = Ingest.read(spark, settings, inputs, null);
         Dataset<Row> labelled = in.records().filter(col("domain").isNotNull());
@@ -135,12 +122,7 @@ public final class ClassifierStage {
     public static Map<String, Object> classify(SparkSession spark, Settings settings, String modelDir, List<String> inputs,
                                                String output, boolean overwrite) {
         InputPaths.requireOutputOutsideInputs(spark.sparkContext().hadoopConfiguration(), inputs, output);
-        StageOutput out = StageOutput.open(spark.sparkContext().hadoopConfiguration(), output, CLASSIFY_STAGE, overwrite);
-        if (out.alreadyComplete()) {
-            LOG.info("classify output {} is already complete; skipping (use --overwrite to redo)", output);
-            return skipped(out);
-        }
-        try {
+        return StageOutput.run(spark, settings, output, CLASSIFY_STAGE, overwrite, out -> {
             DomainClassifierModel model = load(spark, modelDir, settings);
             Ingest.Result in = Ingest.read(spark, settings, inputs, null);
             Dataset<Row> classified = label(model, in.records()).persist(StorageLevel.MEMORY_AND_DISK());
@@ -164,14 +146,8 @@ public final class ClassifierStage {
             stats.put("by_domain", byDomain);
             stats.put("unlabeled", byDomain.get(Domains.UNLABELED));
             stats.put("confidence_threshold", model.getConfidenceThreshold());
-            out.commit(stats, settings);
             return stats;
-        } catch (Throwable e) { // Spark throws its checked SparkException undeclared
-            out.abort();
-            throw e;
-        } finally {
-            spark.sparkContext().setJobDescription(null);
-        }
+        });
     }
 
     /** Canonical records -> classified rows (declared schema): the prediction becomes {@code domain}. */
@@ -185,11 +161,5 @@ public final class ClassifierStage {
                 .withColumnRenamed("_pred", "domain")
                 .drop("_text");
         return TableSchema.of("classified").conform(predicted);
-    }
-
-    private static Map<String, Object> skipped(StageOutput out) {
-        Map<String, Object> stats = new LinkedHashMap<>(out.completedStats());
-        stats.put("skipped", true);
-        return stats;
     }
 }

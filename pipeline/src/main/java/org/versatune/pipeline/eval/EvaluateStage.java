@@ -36,9 +36,7 @@ public final class EvaluateStage {
         long started = System.nanoTime();
         var conf = spark.sparkContext().hadoopConfiguration();
         InputPaths.requireOutputOutsideInputs(conf, inputs, outputFile);
-        if (!overwrite && OutputFiles.exists(conf, outputFile)) {
-            OutputFiles.writeJson(conf, outputFile, Map.of(), false); // throws the standard refusal
-        }
+        OutputFiles.requireAbsent(conf, outputFile, overwrite);
         LmCheckpoint model = LmCheckpoint.load(conf, modelDir);
         EvalInputs.Data data = EvalInputs.read(spark, settings, inputs);
         Map<String, Object> result = new LinkedHashMap<>(evaluate(spark, settings, model, data, "evaluate"));

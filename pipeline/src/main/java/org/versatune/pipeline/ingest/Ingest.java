@@ -165,14 +165,7 @@ public final class Ingest {
     public static Map<String, Object> run(SparkSession spark, Settings settings, List<String> inputs, String domain,
                                           String output, boolean overwrite) {
         InputPaths.requireOutputOutsideInputs(spark.sparkContext().hadoopConfiguration(), inputs, output);
-        StageOutput out = StageOutput.open(spark.sparkContext().hadoopConfiguration(), output, STAGE, overwrite);
-        if (out.alreadyComplete()) {
-            LOG.info("ingest output {} is already complete; skipping (use --overwrite to redo)", output);
-            Map<String, Object> stats = new LinkedHashMap<>(out.completedStats());
-            stats.put("skipped", true);
-            return stats;
-        }
-        try {
+        return StageOutput.run(spark, settings, output, STAGE, overwrite, out -> {
             Result result = read(spark, settings, inputs, domain);
             spark.sparkContext().setJobDescription("ingest: write records");
             result.records().repartition(col("domain")).sortWithinPartitions("domain", "id")
@@ -180,15 +173,9 @@ public final class Ingest {
             spark.sparkContext().setJobDescription("ingest: write rejected");
             result.rejected().repartition(1).sortWithinPartitions("origin_file", "origin_line", "reason", "message")
                     .write().parquet(out.path(REJECTED));
-            out.commit(result.stats(), settings);
             LOG.info("ingest: read {} records: accepted {}, rejected {}", result.stats().get("read"),
                     result.stats().get("accepted"), result.stats().get("rejected"));
             return result.stats();
-        } catch (Throwable e) { // Spark throws its checked SparkException undeclared
-            out.abort();
-            throw e;
-        } finally {
-            spark.sparkContext().setJobDescription(null);
-        }
+        });
     }
 }

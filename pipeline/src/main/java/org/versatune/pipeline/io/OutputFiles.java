@@ -21,18 +21,23 @@ public final class OutputFiles {
         }
     }
 
+    /** Refuses, before any work, to replace an existing output file unless asked to. */
+    public static void requireAbsent(Configuration conf, String file, boolean overwrite) {
+        if (!overwrite && exists(conf, file)) {
+            throw new StageOutput.OutputExistsException("output file '" + file
+                    + "' already exists; refusing to overwrite it (pass --overwrite to replace it)");
+        }
+    }
+
     public static void writeJson(Configuration conf, String file, Object value, boolean overwrite) {
         writeText(conf, file, Json.write(value), overwrite);
     }
 
     public static void writeText(Configuration conf, String file, String text, boolean overwrite) {
         try {
+            requireAbsent(conf, file, overwrite);
             Path target = new Path(file);
             FileSystem fs = target.getFileSystem(conf);
-            if (fs.exists(target) && !overwrite) {
-                throw new StageOutput.OutputExistsException("output file '" + file
-                        + "' already exists; refusing to overwrite it (pass --overwrite to replace it)");
-            }
             Path parent = target.getParent();
             if (parent != null && !fs.exists(parent) && !fs.mkdirs(parent)) {
                 throw new IOException("cannot create " + parent);

@@ -3,6 +3,7 @@ package org.versatune.pipeline.io;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.versatune.pipeline.config.Settings;
@@ -41,6 +42,39 @@ public final class StageOutput {
         this.stage = stage;
         this.overwrite = overwrite;
         this.complete = complete;
+    }
+
+    /** A stage's work: writes its files under {@link #path} and returns the stats committed with them. */
+    @FunctionalInterface
+    public interface Body {
+        Map<String, Object> write(StageOutput out);
+    }
+
+    /**
+     * The shape of every stage: open the output; when it already holds a completed output of this stage, return its
+     * stats marked {@code skipped}; otherwise run {@code body}, then commit what it wrote with its stats, the settings
+     * and the marker, or on any failure remove what it wrote (nothing visible, no marker). The Spark job
+     * description the body set is cleared either way.
+     */
+    public static Map<String, Object> run(SparkSession spark, Settings settings, String dir, String stage, boolean overwrite,
+                                          Body body) {
+        StageOutput out = open(spark.sparkContext().hadoopConfiguration(), dir, stage, overwrite);
+        if (out.alreadyComplete()) {
+            LOG.info("{} output {} is already complete; skipping (use --overwrite to redo)", stage, dir);
+            Map<String, Object> s = new LinkedHashMap<>(out.completedStats());
+            s.put("skipped", true);
+            return s;
+        }
+        try {
+            Map<String, Object> stats = body.write(out);
+            out.commit(stats, settings);
+            return stats;
+        } catch (Throwable e) { // Spark throws its checked SparkException undeclared
+            out.abort();
+            throw e;
+        } finally {
+            spark.sparkContext().setJobDescription(null);
+        }
     }
 
     /**

@@ -5,8 +5,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.versatune.pipeline.config.Settings;
 import org.versatune.pipeline.domain.Domains;
 import org.versatune.pipeline.domain.ProbeDistributionFile;
@@ -33,7 +31,6 @@ public final class ComposeStage {
     public static final String STAGE = "compose";
     public static final String MIXTURE = "mixture";
     public static final String MANIFEST = "manifest.json";
-    private static final Logger LOG = LoggerFactory.getLogger(ComposeStage.class);
 
     private ComposeStage() {
     }
@@ -106,26 +103,15 @@ public final class ComposeStage {
                                           boolean overwrite) {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         InputPaths.requireOutputOutsideInputs(conf, pool, output);
-        StageOutput out = StageOutput.open(conf, output, STAGE, overwrite);
-        if (out.alreadyComplete()) {
-            LOG.info("compose output {} is already complete; skipping (use --overwrite to redo)", output);
-            Map<String, Object> s = new LinkedHashMap<>(out.completedStats());
-            s.put("skipped", true);
-            return s;
-        }
-        try {
+        return StageOutput.run(spark, settings, output, STAGE, overwrite, out -> {
             long started = System.nanoTime();
             Dataset<Row> records = readPool(spark, settings, pool).persist(StorageLevel.MEMORY_AND_DISK());
             Map<String, Object> manifest = compose(spark, settings, records, r, out.path(MIXTURE), pool);
             records.unpersist();
             manifest.put("seconds", Math.round((System.nanoTime() - started) / 1e7) / 100.0);
             Json.write(conf, out.path(MANIFEST), manifest);
-            out.commit(manifest, settings);
             return manifest;
-        } catch (Throwable e) { // Spark throws its checked SparkException undeclared
-            out.abort();
-            throw e;
-        }
+        });
     }
 
     /** Composes from an already read pool, writes the mixture Parquet to {@code mixturePath}, returns the manifest. */

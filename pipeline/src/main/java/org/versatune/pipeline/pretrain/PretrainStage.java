@@ -65,117 +65,114 @@ public final class PretrainStage {
         }
         var conf = spark.sparkContext().hadoopConfiguration();
         InputPaths.requireOutputOutsideInputs(conf, inputs, output);
-        StageOutput out = StageOutput.open(conf, output, STAGE, overwrite);
-        if (out.alreadyComplete()) {
-            LOG.info("pretrain output {} is already complete; skipping (use --overwrite to retrain)", output);
-            Map<String, Object> s = new LinkedHashMap<>(out.completedStats());
-            s.put("skipped", true);
-            return s;
+        try (Checkpoints ckpts = new Checkpoints(conf, output)) {
+            Map<String, Object> stats = StageOutput.run(spark, settings, output, STAGE, overwrite,
+                    out -> train(spark, settings, inputs, mix, tokens, output, resume, ckpts, out));
+            ckpts.discard();
+            return stats;
         }
+    }
+
+    private static Map<String, Object> train(SparkSession spark, Settings settings, List<String> inputs, MixtureWeights mix,
+                                             long tokens, String output, boolean resume, Checkpoints ckpts, StageOutput out) {
+        var conf = spark.sparkContext().hadoopConfiguration();
         long started = System.nanoTime();
         Domains domains = settings.domains();
         long seed = Seeds.derive(settings.seed(), STAGE);
         var lm = settings.section("lm");
         var train = lm.getConfig("train");
         var pre = lm.getConfig("pretrain");
-        try (Checkpoints ckpts = new Checkpoints(conf, output)) {
-            LmCheckpoint previous = resume ? ckpts.latest() : null;
-            if (resume && previous == null) {
-                LOG.info("--resume: no checkpoint found for {}; starting from the beginning", output);
-            }
-            Ingest.Result in = Ingest.read(spark, settings, inputs, null);
-            Dataset<Row> docs = in.records().filter(col("kind").equalTo("text"))
-                    .select(col("id"), col("domain"), col("text"));
-            long unlabelled = docs.filter(col("domain").isNull()).count();
-            if (unlabelled > 0) {
-                throw new IllegalArgumentException(unlabelled + " input documents have no domain: name files after "
-                        + "their domain (law.txt.gz, ...) or pass one domain per run with ingest --domain");
-            }
-            double heldout = pre.getDouble("heldout-fraction");
-            docs = docs.withColumn("heldout", org.apache.spark.sql.functions.udf(
-                    (org.apache.spark.sql.api.java.UDF1<String, Boolean>) id -> Seeds.uniform(seed, "heldout:" + id) < heldout,
-                    DataTypes.BooleanType).apply(col("id"))).persist(StorageLevel.MEMORY_AND_DISK());
-
-            PretrainDocuments documents = PretrainDocuments.of(docs, inputs, InputPaths.expand(conf, inputs), seed, heldout);
-            BpeTokenizer tok = previous != null ? previous.tokenizer()
-                    : trainTokenizer(docs.filter(col("heldout").equalTo(false)), domains, lm.getInt("tokenizer.vocab-size"),
-                    lm.getLong("tokenizer.train-chars"), seed);
-            LmConfig cfg = previous != null ? previous.config() : LmConfig.from(lm.getConfig("model"), tok.vocabSize());
-            Broadcast<BpeTokenizer> btok = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(tok);
-            Dataset<Row> windows = windows(spark, docs, btok, cfg.context(), seed).persist(StorageLevel.MEMORY_AND_DISK());
-
-            Selection sel = select(windows.filter(col("heldout").equalTo(false)), domains, mix, tokens, seed);
-            int partitions = Math.max(1, train.getInt("partitions"));
-            JavaRDD<SftFormat.Example> data = toExamples(sel.windows.repartition(partitions, col("rank"))
-                    .sortWithinPartitions("rank")).persist(StorageLevel.MEMORY_AND_DISK());
-            JavaRDD<DomainEvaluator.Item> held = heldOut(windows.filter(col("heldout")), pre.getLong("heldout-max-tokens"), seed);
-
-            DataParallelTrainer.Options opts = DataParallelTrainer.Options.of(spark, train, partitions, seed, STAGE, 0);
-            long steps = DataParallelTrainer.stepsPerEpoch(data, cfg, opts);
-            Optimizer.Schedule schedule = Optimizer.Schedule.from(train, steps);
-            TransformerLm init = TransformerLm.initialise(cfg, Seeds.derive(seed, "init"), DataType.FLOAT);
-            int evalBatch = train.getInt("eval-tokens-per-batch");
-            Map<String, Object> heldInit;
-            DataParallelTrainer.State start;
-            if (previous != null) {
-                start = new DataParallelTrainer.State(previous.params(), previous.optimizerState(), previous.step());
-                heldInit = castMap(previous.state().get("heldout_loss_initial"));
-                LOG.info("resuming {} at step {} of {}", output, previous.step(), steps);
-            } else {
-                start = new DataParallelTrainer.State(init.params(), Optimizer.fresh(schedule, init.params()).state(), 0);
-                heldInit = losses(DomainEvaluator.loss(spark, ModelPayload.of(cfg, tok, init.params()), held, evalBatch,
-                        "pretrain: held-out loss (initial)"));
-            }
-            Map<String, Object> heldInitFinal = heldInit;
-            long checkpointEvery = train.getLong("checkpoint-every");
-            long[] lastSaved = {start.step()};
-            long trainStarted = System.nanoTime();
-            DataParallelTrainer.State end = DataParallelTrainer.train(spark, data, cfg, start, schedule, steps, opts,
-                    (state, round) -> {
-                        ckpts.offer(() -> checkpoint(cfg, tok, state, heldInitFinal, steps));
-                        if (state.step() - lastSaved[0] >= checkpointEvery && state.step() < steps) {
-                            ckpts.save(checkpoint(cfg, tok, state, heldInitFinal, steps));
-                            lastSaved[0] = state.step();
-                        }
-                    });
-            double trainSeconds = (System.nanoTime() - trainStarted) / 1e9;
-            Map<String, Object> heldFinal = losses(DomainEvaluator.loss(spark, ModelPayload.of(cfg, tok, end.params()), held,
-                    evalBatch, "pretrain: held-out loss (final)"));
-            LmCheckpoint result = checkpoint(cfg, tok, end, heldInit, steps);
-
-            Map<String, Object> stats = new LinkedHashMap<>();
-            stats.put("model", cfg.toJson());
-            stats.put("tokens_requested", tokens);
-            stats.put("tokens_trained", sel.realised.values().stream().mapToLong(Long::longValue).sum());
-            stats.put("mix_requested", mix.toMap());
-            stats.put("tokens_by_domain", sel.realised);
-            stats.put("mix_realised", shares(sel.realised, domains));
-            stats.put("repeats_by_domain", sel.copies);
-            stats.put("steps", steps);
-            stats.put("partitions", partitions);
-            // this process's training time and rate (a resumed run counts only its own steps)
-            stats.put("train_seconds", Math.round(trainSeconds * 100) / 100.0);
-            stats.put("train_tokens_per_s", Math.round((end.step() - start.step()) * (double) train.getInt("tokens-per-batch")
-                    * partitions / Math.max(1e-9, trainSeconds)));
-            stats.put("heldout_loss_initial", heldInit);
-            stats.put("heldout_loss_final", heldFinal);
-            stats.put("heldout_loss_lowered_everywhere", lowered(heldInit, heldFinal));
-            stats.put("seconds", Math.round((System.nanoTime() - started) / 1e7) / 100.0);
-            stats.put("input", in.stats());
-            stats.put("documents_trained", documents.trainedIds().size());
-            stats.put("documents_heldout", documents.heldoutIds().size());
-            result.writeInto(conf, out.tmpDir());
-            documents.write(conf, out.tmpDir());
-            out.commit(stats, settings);
-            ckpts.discard();
-            data.unpersist();
-            windows.unpersist();
-            docs.unpersist();
-            return stats;
-        } catch (Throwable e) { // Spark throws its checked SparkException undeclared
-            out.abort();
-            throw e;
+        LmCheckpoint previous = resume ? ckpts.latest() : null;
+        if (resume && previous == null) {
+            LOG.info("--resume: no checkpoint found for {}; starting from the beginning", output);
         }
+        Ingest.Result in = Ingest.read(spark, settings, inputs, null);
+        Dataset<Row> docs = in.records().filter(col("kind").equalTo("text"))
+                .select(col("id"), col("domain"), col("text"));
+        long unlabelled = docs.filter(col("domain").isNull()).count();
+        if (unlabelled > 0) {
+            throw new IllegalArgumentException(unlabelled + " input documents have no domain: name files after "
+                    + "their domain (law.txt.gz, ...) or pass one domain per run with ingest --domain");
+        }
+        double heldout = pre.getDouble("heldout-fraction");
+        docs = docs.withColumn("heldout", org.apache.spark.sql.functions.udf(
+                (org.apache.spark.sql.api.java.UDF1<String, Boolean>) id -> Seeds.uniform(seed, "heldout:" + id) < heldout,
+                DataTypes.BooleanType).apply(col("id"))).persist(StorageLevel.MEMORY_AND_DISK());
+
+        PretrainDocuments documents = PretrainDocuments.of(docs, inputs, InputPaths.expand(conf, inputs), seed, heldout);
+        BpeTokenizer tok = previous != null ? previous.tokenizer()
+                : trainTokenizer(docs.filter(col("heldout").equalTo(false)), domains, lm.getInt("tokenizer.vocab-size"),
+                lm.getLong("tokenizer.train-chars"), seed);
+        LmConfig cfg = previous != null ? previous.config() : LmConfig.from(lm.getConfig("model"), tok.vocabSize());
+        Broadcast<BpeTokenizer> btok = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(tok);
+        Dataset<Row> windows = windows(spark, docs, btok, cfg.context(), seed).persist(StorageLevel.MEMORY_AND_DISK());
+
+        Selection sel = select(windows.filter(col("heldout").equalTo(false)), domains, mix, tokens, seed);
+        int partitions = Math.max(1, train.getInt("partitions"));
+        JavaRDD<SftFormat.Example> data = toExamples(sel.windows.repartition(partitions, col("rank"))
+                .sortWithinPartitions("rank")).persist(StorageLevel.MEMORY_AND_DISK());
+        JavaRDD<DomainEvaluator.Item> held = heldOut(windows.filter(col("heldout")), pre.getLong("heldout-max-tokens"), seed);
+
+        DataParallelTrainer.Options opts = DataParallelTrainer.Options.of(spark, train, partitions, seed, STAGE, 0);
+        long steps = DataParallelTrainer.stepsPerEpoch(data, cfg, opts);
+        Optimizer.Schedule schedule = Optimizer.Schedule.from(train, steps);
+        TransformerLm init = TransformerLm.initialise(cfg, Seeds.derive(seed, "init"), DataType.FLOAT);
+        int evalBatch = train.getInt("eval-tokens-per-batch");
+        Map<String, Object> heldInit;
+        DataParallelTrainer.State start;
+        if (previous != null) {
+            start = new DataParallelTrainer.State(previous.params(), previous.optimizerState(), previous.step());
+            heldInit = castMap(previous.state().get("heldout_loss_initial"));
+            LOG.info("resuming {} at step {} of {}", output, previous.step(), steps);
+        } else {
+            start = new DataParallelTrainer.State(init.params(), Optimizer.fresh(schedule, init.params()).state(), 0);
+            heldInit = losses(DomainEvaluator.loss(spark, ModelPayload.of(cfg, tok, init.params()), held, evalBatch,
+                    "pretrain: held-out loss (initial)"));
+        }
+        Map<String, Object> heldInitFinal = heldInit;
+        long checkpointEvery = train.getLong("checkpoint-every");
+        long[] lastSaved = {start.step()};
+        long trainStarted = System.nanoTime();
+        DataParallelTrainer.State end = DataParallelTrainer.train(spark, data, cfg, start, schedule, steps, opts,
+                (state, round) -> {
+                    ckpts.offer(() -> checkpoint(cfg, tok, state, heldInitFinal, steps));
+                    if (state.step() - lastSaved[0] >= checkpointEvery && state.step() < steps) {
+                        ckpts.save(checkpoint(cfg, tok, state, heldInitFinal, steps));
+                        lastSaved[0] = state.step();
+                    }
+                });
+        double trainSeconds = (System.nanoTime() - trainStarted) / 1e9;
+        Map<String, Object> heldFinal = losses(DomainEvaluator.loss(spark, ModelPayload.of(cfg, tok, end.params()), held,
+                evalBatch, "pretrain: held-out loss (final)"));
+        LmCheckpoint result = checkpoint(cfg, tok, end, heldInit, steps);
+
+        Map<String, Object> stats = new LinkedHashMap<>();
+        stats.put("model", cfg.toJson());
+        stats.put("tokens_requested", tokens);
+        stats.put("tokens_trained", sel.realised.values().stream().mapToLong(Long::longValue).sum());
+        stats.put("mix_requested", mix.toMap());
+        stats.put("tokens_by_domain", sel.realised);
+        stats.put("mix_realised", shares(sel.realised, domains));
+        stats.put("repeats_by_domain", sel.copies);
+        stats.put("steps", steps);
+        stats.put("partitions", partitions);
+        // this process's training time and rate (a resumed run counts only its own steps)
+        stats.put("train_seconds", Math.round(trainSeconds * 100) / 100.0);
+        stats.put("train_tokens_per_s", Math.round((end.step() - start.step()) * (double) train.getInt("tokens-per-batch")
+                * partitions / Math.max(1e-9, trainSeconds)));
+        stats.put("heldout_loss_initial", heldInit);
+        stats.put("heldout_loss_final", heldFinal);
+        stats.put("heldout_loss_lowered_everywhere", lowered(heldInit, heldFinal));
+        stats.put("seconds", Math.round((System.nanoTime() - started) / 1e7) / 100.0);
+        stats.put("input", in.stats());
+        stats.put("documents_trained", documents.trainedIds().size());
+        stats.put("documents_heldout", documents.heldoutIds().size());
+        result.writeInto(conf, out.tmpDir());
+        documents.write(conf, out.tmpDir());
+        data.unpersist();
+        windows.unpersist();
+        docs.unpersist();
+        return stats;
     }
 
     static LmCheckpoint checkpoint(LmConfig cfg, BpeTokenizer tok, DataParallelTrainer.State s, Map<String, Object> heldInit,

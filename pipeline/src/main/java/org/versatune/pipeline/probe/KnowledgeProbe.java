@@ -170,14 +170,7 @@ public final class KnowledgeProbe {
     public static Map<String, Object> run(SparkSession spark, Settings settings, String modelDir, String classifierDir,
                                           Integer samplesOverride, String output, boolean overwrite) {
         var conf = spark.sparkContext().hadoopConfiguration();
-        StageOutput out = StageOutput.open(conf, output, STAGE, overwrite);
-        if (out.alreadyComplete()) {
-            LOG.info("probe output {} is already complete; skipping (use --overwrite to redo)", output);
-            Map<String, Object> s = new LinkedHashMap<>(out.completedStats());
-            s.put("skipped", true);
-            return s;
-        }
-        try {
+        return StageOutput.run(spark, settings, output, STAGE, overwrite, out -> {
             long started = System.nanoTime();
             Domains domains = settings.domains();
             var probe = settings.section("probe");
@@ -231,16 +224,10 @@ public final class KnowledgeProbe {
             stats.put("estimator", dist.get("estimator"));
             stats.put("trust", ((Map<?, ?>) dist.get("trust")).get("verdict"));
             stats.put("trust_reasons", ((Map<?, ?>) dist.get("trust")).get("reasons"));
-            out.commit(stats, settings);
             LOG.info("probe: {} samples, {} unlabeled, estimate {} -> {}", samples, unlabeled,
                     ((Map<?, ?>) dist.get("trust")).get("verdict"), output);
             return stats;
-        } catch (Throwable e) { // Spark throws its checked SparkException undeclared
-            out.abort();
-            throw e;
-        } finally {
-            spark.sparkContext().setJobDescription(null);
-        }
+        });
     }
 
 }

@@ -119,9 +119,7 @@ public final class ReferenceStage {
         var conf = spark.sparkContext().hadoopConfiguration();
         InputPaths.requireOutputOutsideInputs(conf, pool, output);
         InputPaths.requireOutputOutsideInputs(conf, evalInputs, output);
-        if (!overwrite && OutputFiles.exists(conf, output)) {
-            OutputFiles.writeJson(conf, output, Map.of(), false);
-        }
+        OutputFiles.requireAbsent(conf, output, overwrite);
         LmCheckpoint base = LmCheckpoint.load(conf, baseDir);
         EvalInputs.Data eval = EvalInputs.read(spark, settings, evalInputs);
         if (eval.sft() == null) {
