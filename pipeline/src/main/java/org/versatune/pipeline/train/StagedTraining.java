@@ -1,12 +1,12 @@
 package org.versatune.pipeline.train;
 
+import com.typesafe.config.Config;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
@@ -18,6 +18,7 @@ import org.versatune.pipeline.eval.EvalInputs;
 import org.versatune.pipeline.eval.EvalMetrics;
 import org.versatune.pipeline.io.InputPaths;
 import org.versatune.pipeline.io.Json;
+import org.versatune.pipeline.io.OutputFiles;
 import org.versatune.pipeline.io.StageOutput;
 import org.versatune.pipeline.lm.LmCheckpoint;
 import org.versatune.pipeline.lm.ModelPayload;
@@ -30,11 +31,13 @@ import org.versatune.pipeline.mixture.MixtureWeights;
 import org.versatune.pipeline.parallel.Checkpoints;
 import org.versatune.pipeline.parallel.DataParallelTrainer;
 import org.versatune.pipeline.schema.TableSchema;
+import org.versatune.pipeline.util.FaultInjection;
 import org.versatune.pipeline.util.Seeds;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -114,6 +117,7 @@ public final class StagedTraining {
         return new Runner(spark, settings, req, output).execute();
     }
 
+    /** One run: the inputs prepared once, then the stages from wherever the run stands. */
     private static final class Runner {
         final SparkSession spark;
         final Settings settings;
@@ -122,9 +126,18 @@ public final class StagedTraining {
         final Configuration conf;
         final Domains domains;
         final long seed;
-        final com.typesafe.config.Config t;
-        final com.typesafe.config.Config lmTrain;
+        final Config t;
+        final Config lmTrain;
         final int partitions;
+
+        /** Where the run stands before a stage: its weights, best losses so far, model and optimiser step. */
+        record Position(double[] weights, double[] best, LmCheckpoint model, long step, long totalSteps) {
+        }
+
+        /** What every stage shares, prepared once per run. */
+        record Inputs(Dataset<Row> pool, JavaRDD<DomainEvaluator.Item> evalItems, JavaRDD<DomainEvaluator.Choice> mcItems,
+                      String strategy, double[] reference, int stages, long size, boolean reweight, boolean expansion, int target) {
+        }
 
         Runner(SparkSession spark, Settings settings, Request req, String run) {
             this.spark = spark;
@@ -144,12 +157,7 @@ public final class StagedTraining {
         }
 
         boolean exists(String child) {
-            try {
-                Path p = new Path(run, child);
-                return p.getFileSystem(conf).exists(p);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            return OutputFiles.exists(conf, path(child));
         }
 
         Map<String, Object> execute() {
@@ -161,6 +169,57 @@ public final class StagedTraining {
             if (stages < 1 || size < 1) {
                 throw new IllegalArgumentException("need at least one stage of at least one example (stages " + stages + ", size " + size + ")");
             }
+            writeRequest(stages, size);
+
+            // inputs shared by every stage
+            EvalInputs.Data evalData = EvalInputs.read(spark, settings, req.eval());
+            if (evalData.sft() == null) {
+                throw new IllegalArgumentException("training needs SFT eval records (--eval) to measure each domain's loss");
+            }
+            Dataset<Row> evalSft = SftData.capPerDomain(evalData.sft(), t.getInt("eval-max-records"),
+                    Seeds.derive(settings.seed(), "eval")).persist(StorageLevel.MEMORY_AND_DISK());
+            Dataset<Row> pool = withoutEvalRecords(ComposeStage.readPool(spark, settings, req.pool()), evalSft)
+                    .persist(StorageLevel.MEMORY_AND_DISK());
+            int ctx = base.config().context();
+            JavaRDD<DomainEvaluator.Item> evalItems = EvalInputs.sftItems(spark, evalSft, base.tokenizer(), ctx)
+                    .persist(StorageLevel.MEMORY_AND_DISK());
+            JavaRDD<DomainEvaluator.Choice> mcItems = evalData.mc() == null ? null
+                    : EvalInputs.mcItems(spark, SftData.capPerDomain(evalData.mc(), t.getInt("eval-max-mc-items"),
+                    Seeds.derive(settings.seed(), "eval-mc")), base.tokenizer(), ctx).persist(StorageLevel.MEMORY_AND_DISK());
+            Map.Entry<String, MixtureWeights> initial = ComposeStage.weights(conf, settings, new ComposeStage.Request(req.weights(),
+                    req.distribution(), req.target(), req.alpha(), null, size, null, 0), MixtureSampler.poolSizes(pool, domains));
+            MixtureStrategy strategy = strategyOf(req.weights());
+            boolean reweight = (req.reweight() != null ? req.reweight() : t.getBoolean("reweight"))
+                    && (strategy == null || !(strategy == MixtureStrategy.SPECIFIC || strategy == MixtureStrategy.UNIFORM_REST));
+            Inputs in = new Inputs(pool, evalItems, mcItems, initial.getKey(), referenceLosses(base, pool, evalSft), stages, size,
+                    reweight, strategy == MixtureStrategy.VERSATUNE_EXPAND, req.target() == null ? -1 : domains.indexOf(req.target()));
+            Map<String, Object> baseEval = evaluation("eval-base.json", base, in, "train: evaluate base model");
+
+            // from the start, or after the last committed stage
+            List<StageState> done = committedStages(stages);
+            Position at = done.isEmpty()
+                    ? new Position(initial.getValue().toArray(), losses(baseEval), base, 0, -1)
+                    : after(done.get(done.size() - 1));
+            if (!done.isEmpty()) {
+                LOG.info("resuming run {} after stage {} (step {})", run, done.size(), at.step());
+            }
+            DomainWeightUpdater updater = new DomainWeightUpdater(DomainWeightUpdater.Params.from(t.getConfig("update")));
+            for (int k = done.size() + 1; k <= stages; k++) {
+                StageState st = stage(k, at, in, updater);
+                done.add(st);
+                at = after(st);
+            }
+            Map<String, Object> stats = finish(done, at, in, initial, baseEval, started);
+            pool.unpersist();
+            evalSft.unpersist();
+            evalItems.unpersist();
+            if (mcItems != null) {
+                mcItems.unpersist();
+            }
+            return stats;
+        }
+
+        void writeRequest(int stages, long size) {
             Map<String, Object> request = new LinkedHashMap<>();
             request.put("base", req.base());
             request.put("pool", req.pool());
@@ -173,76 +232,33 @@ public final class StagedTraining {
             request.put("stage_size", size);
             Json.write(conf, path("request.json"), request);
             Json.writeText(conf, path(StageOutput.CONFIG), settings.renderJson());
+        }
 
-            EvalInputs.Data evalData = EvalInputs.read(spark, settings, req.eval());
-            if (evalData.sft() == null) {
-                throw new IllegalArgumentException("training needs SFT eval records (--eval) to measure each domain's loss");
+        /** The committed stages, in order, up to the first that is not. */
+        List<StageState> committedStages(int stages) {
+            List<StageState> done = new ArrayList<>();
+            for (int k = 1; k <= stages && StageOutput.isComplete(conf, path("stage-" + k), STAGE_PART); k++) {
+                String file = path("stage-" + k + "/state.json");
+                done.add(StageState.read(Json.readMap(conf, file), domains, file));
             }
-            Dataset<Row> evalSft = SftData.capPerDomain(evalData.sft(), t.getInt("eval-max-records"),
-                    Seeds.derive(settings.seed(), "eval")).persist(StorageLevel.MEMORY_AND_DISK());
-            Dataset<Row> pool = withoutEvalRecords(ComposeStage.readPool(spark, settings, req.pool()), evalSft)
-                    .persist(StorageLevel.MEMORY_AND_DISK());
-            long[] poolSizes = MixtureSampler.poolSizes(pool, domains);
-            int ctx = base.config().context();
-            JavaRDD<DomainEvaluator.Item> evalItems = EvalInputs.sftItems(spark, evalSft, base.tokenizer(), ctx)
-                    .persist(StorageLevel.MEMORY_AND_DISK());
-            JavaRDD<DomainEvaluator.Choice> mcItems = evalData.mc() == null ? null
-                    : EvalInputs.mcItems(spark, SftData.capPerDomain(evalData.mc(), t.getInt("eval-max-mc-items"),
-                    Seeds.derive(settings.seed(), "eval-mc")), base.tokenizer(), ctx).persist(StorageLevel.MEMORY_AND_DISK());
+            return done;
+        }
 
-            ComposeStage.Request composeReq = new ComposeStage.Request(req.weights(), req.distribution(), req.target(),
-                    req.alpha(), null, size, null, 0);
-            Map.Entry<String, MixtureWeights> initial = ComposeStage.weights(conf, settings, composeReq, poolSizes);
-            MixtureStrategy strategy = strategyOf(req.weights());
-            boolean reweight = (req.reweight() != null ? req.reweight() : t.getBoolean("reweight"))
-                    && (strategy == null || !(strategy == MixtureStrategy.SPECIFIC || strategy == MixtureStrategy.UNIFORM_REST));
-            boolean expansion = strategy == MixtureStrategy.VERSATUNE_EXPAND;
-            int target = req.target() == null ? -1 : domains.indexOf(req.target());
+        Position after(StageState st) {
+            return new Position(st.nextWeights(), st.bestAfter(), LmCheckpoint.load(conf, path("stage-" + st.stage() + "/model")),
+                    st.stepEnd(), st.totalSteps());
+        }
 
-            double[] reference = referenceLosses(base, pool, evalSft);
-            Map<String, Object> baseEval = evaluation("eval-base.json", base, evalItems, mcItems, "train: evaluate base model");
-            double[] best = losses(baseEval);
-            DomainWeightUpdater updater = new DomainWeightUpdater(DomainWeightUpdater.Params.from(t.getConfig("update")));
-
-            // resume: stages already committed
-            double[] weights = initial.getValue().toArray();
-            LmCheckpoint current = base;
-            long step = 0;
-            long totalSteps = -1;
+        /** Weight history, final model, summary, then the run's marker. */
+        Map<String, Object> finish(List<StageState> done, Position at, Inputs in, Map.Entry<String, MixtureWeights> initial,
+                                   Map<String, Object> baseEval, long started) {
             List<Row> history = new ArrayList<>();
-            int done = 0;
-            for (int k = 1; k <= stages; k++) {
-                if (!StageOutput.isComplete(conf, path("stage-" + k), STAGE_PART)) {
-                    break;
-                }
-                Map<String, Object> st = Json.readMap(conf, path("stage-" + k + "/state.json"));
-                weights = toArray(st.get("next_weights"));
-                best = toArray(st.get("best_after"));
-                step = ((Number) st.get("step_end")).longValue();
-                totalSteps = ((Number) st.get("total_steps")).longValue();
-                history.addAll(historyRows(st));
-                done = k;
-            }
-            if (done > 0) {
-                current = LmCheckpoint.load(conf, path("stage-" + done + "/model"));
-                LOG.info("resuming run {} after stage {} (step {})", run, done, step);
-            }
-            for (int k = done + 1; k <= stages; k++) {
-                StageResult r = stage(k, stages, size, initial.getKey(), weights, reference, best, current, step, totalSteps,
-                        pool, evalItems, mcItems, updater, reweight && k < stages, expansion, target);
-                weights = r.nextWeights;
-                best = r.bestAfter;
-                current = r.model;
-                step = r.stepEnd;
-                totalSteps = r.totalSteps;
-                history.addAll(historyRows(r.state));
-            }
-            for (int k = 1; k <= stages; k++) {
-                if (!exists("weights-stage-" + k + ".json")) {
-                    writeWeightsFile(k, Json.readMap(conf, path("stage-" + k + "/state.json")));
+            for (StageState st : done) {
+                history.addAll(st.historyRows(domains));
+                if (!exists("weights-stage-" + st.stage() + ".json")) {
+                    Json.write(conf, path("weights-stage-" + st.stage() + ".json"), st.weightsFile(domains));
                 }
             }
-            // the run's own outputs: weight history, final model, summary; then the marker
             Dataset<Row> hist = spark.createDataFrame(history, TableSchema.of("weight_history").struct());
             hist.repartition(1).sortWithinPartitions("stage", "domain").write().mode("overwrite").parquet(path(HISTORY));
             List<Map<String, Object>> histJson = new ArrayList<>();
@@ -255,137 +271,116 @@ public final class StagedTraining {
                 histJson.add(m);
             }
             Json.write(conf, path(HISTORY + ".json"), histJson);
-            current.save(conf, path("model"));
-            Map<String, Object> finalEval = Json.readMap(conf, path("stage-" + stages + "/eval.json"));
+            at.model().save(conf, path("model"));
             Map<String, Object> stats = new LinkedHashMap<>();
             stats.put("strategy", initial.getKey());
-            stats.put("reweight", reweight);
-            stats.put("stages", stages);
-            stats.put("stage_size", size);
-            stats.put("steps", step);
+            stats.put("reweight", in.reweight());
+            stats.put("stages", in.stages());
+            stats.put("stage_size", in.size());
+            stats.put("steps", at.step());
             stats.put("initial_weights", initial.getValue().toMap());
-            stats.put("final_weights", domains.toMap(weights));
-            stats.put("reference_losses", domains.toMap(reference));
+            stats.put("final_weights", domains.toMap(at.weights()));
+            stats.put("reference_losses", domains.toMap(in.reference()));
             stats.put("base_eval", baseEval);
-            stats.put("final_eval", finalEval);
+            stats.put("final_eval", Json.readMap(conf, path("stage-" + in.stages() + "/eval.json")));
             stats.put("seconds", Math.round((System.nanoTime() - started) / 1e7) / 100.0);
             Json.write(conf, path("summary.json"), stats);
             Json.write(conf, path(StageOutput.STATS), stats);
             Json.writeText(conf, path(StageOutput.MARKER), STAGE + "\n");
-            pool.unpersist();
-            evalSft.unpersist();
-            evalItems.unpersist();
-            if (mcItems != null) {
-                mcItems.unpersist();
-            }
             return stats;
         }
 
-        record StageResult(double[] nextWeights, double[] bestAfter, LmCheckpoint model, long stepEnd, long totalSteps,
-                           Map<String, Object> state) {
+        /** Compose the stage's mixture, train one pass over it, evaluate, update the weights; commit it all as stage-k. */
+        StageState stage(int k, Position at, Inputs in, DomainWeightUpdater updater) {
+            String stageDir = path("stage-" + k);
+            StageState[] result = new StageState[1];
+            try (Checkpoints ckpts = new Checkpoints(conf, stageDir)) {
+                StageOutput.run(spark, settings, stageDir, STAGE_PART, false, out -> {
+                    result[0] = trainStage(k, at, in, updater, ckpts, out);
+                    return result[0].toJson(domains);
+                });
+                ckpts.discard();
+            }
+            Json.write(conf, path("weights-stage-" + k + ".json"), result[0].weightsFile(domains));
+            LOG.info("stage {}/{} done: loss {} -> next weights {}", k, in.stages(), domains.toMap(result[0].loss()),
+                    domains.toMap(result[0].nextWeights()));
+            return result[0];
         }
 
-        StageResult stage(int k, int stages, long size, String strategy, double[] weights, double[] reference, double[] best,
-                          LmCheckpoint current, long stepStart, long totalStepsKnown, Dataset<Row> pool,
-                          JavaRDD<DomainEvaluator.Item> evalItems, JavaRDD<DomainEvaluator.Choice> mcItems,
-                          DomainWeightUpdater updater, boolean update, boolean expansion, int target) {
+        StageState trainStage(int k, Position at, Inputs in, DomainWeightUpdater updater, Checkpoints ckpts, StageOutput out) {
             long started = System.nanoTime();
-            String stageDir = path("stage-" + k);
-            StageOutput out = StageOutput.open(conf, stageDir, STAGE_PART, false);
-            MixtureWeights w = MixtureWeights.normalised(domains, weights);
-            LOG.info("stage {}/{}: weights {}", k, stages, w);
-            Map<String, Object> manifest = ComposeStage.compose(spark, settings, pool,
-                    new ComposeStage.Request(strategy, null, null, null, null, size, null, k), Map.entry(strategy, w),
+            MixtureWeights w = MixtureWeights.normalised(domains, at.weights());
+            LOG.info("stage {}/{}: weights {}", k, in.stages(), w);
+            Map<String, Object> manifest = ComposeStage.compose(spark, settings, in.pool(),
+                    new ComposeStage.Request(in.strategy(), null, null, null, null, in.size(), null, k), Map.entry(in.strategy(), w),
                     out.path("mixture"), req.pool());
             Json.write(conf, out.path("manifest.json"), manifest);
             long composeEnd = System.nanoTime();
 
+            LmCheckpoint current = at.model();
             Dataset<Row> mixture = TableSchema.of("mixture").read(spark, out.path("mixture"));
             JavaRDD<SftFormat.Example> data = SftData.examples(spark, mixture, current.tokenizer(), current.config().context(),
                     partitions, Seeds.derive(seed, "stage", k)).persist(StorageLevel.MEMORY_AND_DISK());
-            DataParallelTrainer.Options o = DataParallelTrainer.Options.of(spark, lmTrain, partitions, seed, "stage-" + k, stepStart);
+            DataParallelTrainer.Options o = DataParallelTrainer.Options.of(spark, lmTrain, partitions, seed, "stage-" + k, at.step());
             long stageSteps = DataParallelTrainer.stepsPerEpoch(data, current.config(), o) * t.getInt("epochs-per-stage");
-            long totalSteps = totalStepsKnown > 0 ? totalStepsKnown : stageSteps * stages;
+            long totalSteps = at.totalSteps() > 0 ? at.totalSteps() : stageSteps * in.stages();
             Optimizer.Schedule sched = schedule(settings, totalSteps);
             DataParallelTrainer.State state = new DataParallelTrainer.State(current.params(),
-                    current.optimizerState() != null && stepStart > 0 ? current.optimizerState() : Optimizer.fresh(sched, current.params()).state(),
-                    stepStart);
-            long checkpointEvery = lmTrain.getLong("checkpoint-every");
-            try (Checkpoints ckpts = new Checkpoints(conf, stageDir)) {
-                LmCheckpoint mid = ckpts.latest();
-                if (mid != null && Integer.valueOf(k).equals(((Number) mid.state().getOrDefault("stage", -1)).intValue())) {
-                    state = new DataParallelTrainer.State(mid.params(), mid.optimizerState(), mid.step());
-                    LOG.info("stage {}: continuing from the in-stage checkpoint at step {}", k, mid.step());
-                }
-                long[] lastSaved = {state.step()};
-                long end = stepStart + stageSteps;
-                DataParallelTrainer.State s = DataParallelTrainer.train(spark, data, current.config(), state, sched, end, o,
-                        (st, round) -> {
-                            ckpts.offer(() -> checkpoint(current, st, k, totalSteps));
-                            if (st.step() - lastSaved[0] >= checkpointEvery && st.step() < end) {
-                                ckpts.save(checkpoint(current, st, k, totalSteps));
-                                lastSaved[0] = st.step();
-                            }
-                            org.versatune.pipeline.util.FaultInjection.afterRound(st.step());
-                        });
-                long trainEnd = System.nanoTime();
-                LmCheckpoint model = checkpoint(current, s, k, totalSteps);
-                Map<String, Object> eval = evaluate(model, evalItems, mcItems, "stage " + k + ": evaluate");
-                long evalEnd = System.nanoTime();
-                double[] loss = losses(eval);
-                double[] potentialScale = null;
-                if (expansion) {
-                    potentialScale = new double[domains.size()];
-                    java.util.Arrays.fill(potentialScale, t.getDouble("expansion.potential-weight"));
-                    potentialScale[target] = 1.0;
-                }
-                DomainWeightUpdater.Step u = updater.update(weights, loss, reference, best, potentialScale);
-                double[] next = update ? u.after() : weights.clone();
-                if (update && expansion) {
-                    next = clampTarget(next, target, t.getDouble("expansion.alpha-min"), t.getDouble("expansion.alpha-max"));
-                }
-                double[] bestAfter = new double[loss.length];
-                for (int i = 0; i < loss.length; i++) {
-                    bestAfter[i] = Math.min(best[i], loss[i]);
-                }
-                long updateEnd = System.nanoTime();
-                model.writeInto(conf, out.path("model"));
-                long ckptEnd = System.nanoTime();
-                Json.write(conf, out.path("eval.json"), eval);
-                Map<String, Object> st = new LinkedHashMap<>();
-                st.put("stage", k);
-                st.put("weights", domains.toMap(weights));
-                st.put("records", recordsByDomain(manifest));
-                st.put("loss", domains.toMap(loss));
-                st.put("reference_loss", domains.toMap(reference));
-                st.put("best_previous", domains.toMap(best));
-                st.put("learnable_potential", domains.toMap(u.potential()));
-                st.put("forgetting_degree", domains.toMap(u.forgetting()));
-                st.put("score", domains.toMap(u.score()));
-                st.put("reweighted", update);
-                st.put("next_weights", domains.toMap(next));
-                st.put("best_after", domains.toMap(bestAfter));
-                st.put("step_start", stepStart);
-                st.put("step_end", s.step());
-                st.put("total_steps", totalSteps);
-                Map<String, Object> timing = new LinkedHashMap<>();
-                timing.put("compose", secs(started, composeEnd));
-                timing.put("train", secs(composeEnd, trainEnd));
-                timing.put("eval", secs(trainEnd, evalEnd));
-                timing.put("update", secs(evalEnd, updateEnd));
-                timing.put("checkpoint", secs(updateEnd, ckptEnd));
-                st.put("seconds", timing);
-                Json.write(conf, out.path("state.json"), st);
-                out.commit(st, settings);
-                writeWeightsFile(k, st);
-                ckpts.discard();
-                data.unpersist();
-                LOG.info("stage {}/{} done: loss {} -> next weights {}", k, stages, domains.toMap(loss), domains.toMap(next));
-                return new StageResult(next, bestAfter, LmCheckpoint.load(conf, stageDir + "/model"), s.step(), totalSteps, st);
-            } catch (Throwable e) { // Spark throws its checked SparkException undeclared
-                out.abort();
-                throw e;
+                    current.optimizerState() != null && at.step() > 0 ? current.optimizerState() : Optimizer.fresh(sched, current.params()).state(),
+                    at.step());
+            LmCheckpoint mid = ckpts.latest();
+            if (mid != null && Integer.valueOf(k).equals(((Number) mid.state().getOrDefault("stage", -1)).intValue())) {
+                state = new DataParallelTrainer.State(mid.params(), mid.optimizerState(), mid.step());
+                LOG.info("stage {}: continuing from the in-stage checkpoint at step {}", k, mid.step());
             }
+            long checkpointEvery = lmTrain.getLong("checkpoint-every");
+            long[] lastSaved = {state.step()};
+            long end = at.step() + stageSteps;
+            DataParallelTrainer.State s = DataParallelTrainer.train(spark, data, current.config(), state, sched, end, o,
+                    (st, round) -> {
+                        ckpts.offer(() -> checkpoint(current, st, k, totalSteps));
+                        if (st.step() - lastSaved[0] >= checkpointEvery && st.step() < end) {
+                            ckpts.save(checkpoint(current, st, k, totalSteps));
+                            lastSaved[0] = st.step();
+                        }
+                        FaultInjection.afterRound(st.step());
+                    });
+            data.unpersist();
+            long trainEnd = System.nanoTime();
+            LmCheckpoint model = checkpoint(current, s, k, totalSteps);
+            Map<String, Object> eval = evaluate(model, in, "stage " + k + ": evaluate");
+            long evalEnd = System.nanoTime();
+
+            double[] loss = losses(eval);
+            double[] potentialScale = null;
+            if (in.expansion()) {
+                potentialScale = new double[domains.size()];
+                Arrays.fill(potentialScale, t.getDouble("expansion.potential-weight"));
+                potentialScale[in.target()] = 1.0;
+            }
+            DomainWeightUpdater.Step u = updater.update(at.weights(), loss, in.reference(), at.best(), potentialScale);
+            boolean update = in.reweight() && k < in.stages();
+            double[] next = update ? u.after() : at.weights().clone();
+            if (update && in.expansion()) {
+                next = clampTarget(next, in.target(), t.getDouble("expansion.alpha-min"), t.getDouble("expansion.alpha-max"));
+            }
+            double[] bestAfter = new double[loss.length];
+            for (int i = 0; i < loss.length; i++) {
+                bestAfter[i] = Math.min(at.best()[i], loss[i]);
+            }
+            long updateEnd = System.nanoTime();
+            model.writeInto(conf, out.path("model"));
+            Json.write(conf, out.path("eval.json"), eval);
+            Map<String, Double> timing = new LinkedHashMap<>();
+            timing.put("compose", secs(started, composeEnd));
+            timing.put("train", secs(composeEnd, trainEnd));
+            timing.put("eval", secs(trainEnd, evalEnd));
+            timing.put("update", secs(evalEnd, updateEnd));
+            timing.put("checkpoint", secs(updateEnd, System.nanoTime()));
+            StageState st = new StageState(k, at.weights(), recordsByDomain(manifest), loss, in.reference(), at.best(), u.potential(),
+                    u.forgetting(), u.score(), update, next, bestAfter, at.step(), s.step(), totalSteps, timing);
+            Json.write(conf, out.path("state.json"), st.toJson(domains));
+            return st;
         }
 
         LmCheckpoint checkpoint(LmCheckpoint like, DataParallelTrainer.State s, int stage, long totalSteps) {
@@ -396,6 +391,7 @@ public final class StagedTraining {
             return new LmCheckpoint(like.config(), like.tokenizer(), s.params(), s.optimizer(), st);
         }
 
+        /** Given (request, config), saved with the run, or computed by the reference step, in that order. */
         double[] referenceLosses(LmCheckpoint base, Dataset<Row> pool, Dataset<Row> evalSft) {
             Map<String, Object> ref;
             if (req.referenceFile() != null) {
@@ -415,23 +411,21 @@ public final class StagedTraining {
             return r;
         }
 
-        Map<String, Object> evaluation(String file, LmCheckpoint model, JavaRDD<DomainEvaluator.Item> items,
-                                       JavaRDD<DomainEvaluator.Choice> mc, String label) {
+        Map<String, Object> evaluation(String file, LmCheckpoint model, Inputs in, String label) {
             if (exists(file)) {
                 return Json.readMap(conf, path(file));
             }
-            Map<String, Object> e = evaluate(model, items, mc, label);
+            Map<String, Object> e = evaluate(model, in, label);
             Json.write(conf, path(file), e);
             return e;
         }
 
-        Map<String, Object> evaluate(LmCheckpoint model, JavaRDD<DomainEvaluator.Item> items, JavaRDD<DomainEvaluator.Choice> mc,
-                                     String label) {
+        Map<String, Object> evaluate(LmCheckpoint model, Inputs in, String label) {
             int batch = lmTrain.getInt("eval-tokens-per-batch");
             ModelPayload payload = ModelPayload.of(model);
-            Map<String, DomainEvaluator.Sums> nll = DomainEvaluator.loss(spark, payload, items, batch, label + " (NLL)");
-            Map<String, DomainEvaluator.Sums> acc = mc == null ? Map.of() : DomainEvaluator.multipleChoice(spark, payload, mc, batch,
-                    label + " (multiple choice)");
+            Map<String, DomainEvaluator.Sums> nll = DomainEvaluator.loss(spark, payload, in.evalItems(), batch, label + " (NLL)");
+            Map<String, DomainEvaluator.Sums> acc = in.mcItems() == null ? Map.of()
+                    : DomainEvaluator.multipleChoice(spark, payload, in.mcItems(), batch, label + " (multiple choice)");
             for (String d : domains.names()) {
                 if (!nll.containsKey(d)) {
                     throw new IllegalArgumentException("the eval inputs have no SFT records for domain '" + d
@@ -450,45 +444,10 @@ public final class StagedTraining {
             return l;
         }
 
-        double[] toArray(Object map) {
-            Map<String, Number> m = new LinkedHashMap<>();
-            ((Map<?, ?>) map).forEach((k, v) -> m.put((String) k, (Number) v));
-            return domains.fromMap(m, "stage state");
-        }
-
         Map<String, Long> recordsByDomain(Map<String, Object> manifest) {
             Map<String, Long> m = new LinkedHashMap<>();
             ((Map<?, ?>) manifest.get("domains")).forEach((d, v) -> m.put((String) d, ((Number) ((Map<?, ?>) v).get("realised")).longValue()));
             return m;
-        }
-
-        List<Row> historyRows(Map<String, Object> st) {
-            List<Row> rows = new ArrayList<>();
-            int k = ((Number) st.get("stage")).intValue();
-            for (String d : domains.names()) {
-                rows.add(RowFactory.create(k, d, num(st, "weights", d), ((Number) ((Map<?, ?>) st.get("records")).get(d)).longValue(),
-                        num(st, "loss", d), num(st, "reference_loss", d), num(st, "best_previous", d),
-                        num(st, "learnable_potential", d), num(st, "forgetting_degree", d), num(st, "score", d),
-                        num(st, "next_weights", d)));
-            }
-            return rows;
-        }
-
-        double num(Map<String, Object> st, String key, String d) {
-            return ((Number) ((Map<?, ?>) st.get(key)).get(d)).doubleValue();
-        }
-
-        void writeWeightsFile(int k, Map<String, Object> st) {
-            Map<String, Object> w = new LinkedHashMap<>();
-            w.put("stage", k);
-            w.put("weights", st.get("weights"));
-            w.put("next_weights", st.get("next_weights"));
-            w.put("loss", st.get("loss"));
-            w.put("learnable_potential", st.get("learnable_potential"));
-            w.put("forgetting_degree", st.get("forgetting_degree"));
-            w.put("score", st.get("score"));
-            w.put("reweighted", st.get("reweighted"));
-            Json.write(conf, path("weights-stage-" + k + ".json"), w);
         }
     }
 
