@@ -60,7 +60,7 @@ public class DomainClassifier extends Estimator<DomainClassifierModel> implement
 
     public DomainClassifier(String uid) {
         this.uid = uid;
-        textCol = new Param<>(this, "textCol", "input text column");
+        textCol = ClassifierParams.textCol(this);
         labelCol = new Param<>(this, "labelCol", "label column: domain names");
         domains = new StringArrayParam(this, "domains", "ordered domain names (the classes)");
         numFeatures = new IntParam(this, "numFeatures", "size of the hashed feature space (power of two)",
@@ -70,9 +70,8 @@ public class DomainClassifier extends Estimator<DomainClassifierModel> implement
         maxIter = new IntParam(this, "maxIter", "iterations of L-BFGS", ParamValidators.gtEq(1));
         regParam = new DoubleParam(this, "regParam", "L2 regularisation", ParamValidators.gtEq(0));
         balanceClasses = new BooleanParam(this, "balanceClasses", "weight classes inversely to their frequency");
-        confidenceThreshold = new DoubleParam(this, "confidenceThreshold",
-                "records whose top probability is below this are labelled 'unlabeled'", ParamValidators.inRange(0, 1));
-        setDefault(textCol, "text");
+        confidenceThreshold = ClassifierParams.confidenceThreshold(this);
+        setDefault(textCol, ClassifierParams.DEFAULT_TEXT_COL);
         setDefault(labelCol, "domain");
         setDefault(domains, new String[]{"law", "medicine", "finance", "science", "code", "general"});
         setDefault(numFeatures, 1 << 18);
@@ -81,7 +80,7 @@ public class DomainClassifier extends Estimator<DomainClassifierModel> implement
         setDefault(maxIter, 60);
         setDefault(regParam, 1e-5);
         setDefault(balanceClasses, true);
-        setDefault(confidenceThreshold, 0.5);
+        setDefault(confidenceThreshold, ClassifierParams.DEFAULT_CONFIDENCE_THRESHOLD);
     }
 
     @Override

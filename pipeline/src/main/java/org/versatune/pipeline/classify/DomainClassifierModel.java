@@ -6,7 +6,6 @@ import org.apache.spark.ml.Model;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
-import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWritable;
 import org.apache.spark.ml.util.MLWriter;
@@ -50,17 +49,16 @@ public class DomainClassifierModel extends Model<DomainClassifierModel> implemen
     public DomainClassifierModel(String uid, ClassifierWeights weights) {
         this.uid = uid;
         this.weights = weights;
-        textCol = new Param<>(this, "textCol", "input text column");
+        textCol = ClassifierParams.textCol(this);
         predictionCol = new Param<>(this, "predictionCol", "output: predicted domain or 'unlabeled'");
         confidenceCol = new Param<>(this, "confidenceCol", "output: top class probability");
         probabilitiesCol = new Param<>(this, "probabilitiesCol", "output: probability per domain");
-        confidenceThreshold = new DoubleParam(this, "confidenceThreshold",
-                "records whose top probability is below this are labelled 'unlabeled'", ParamValidators.inRange(0, 1));
-        setDefault(textCol, "text");
+        confidenceThreshold = ClassifierParams.confidenceThreshold(this);
+        setDefault(textCol, ClassifierParams.DEFAULT_TEXT_COL);
         setDefault(predictionCol, PREDICTION);
         setDefault(confidenceCol, CONFIDENCE);
         setDefault(probabilitiesCol, PROBABILITIES);
-        setDefault(confidenceThreshold, 0.5);
+        setDefault(confidenceThreshold, ClassifierParams.DEFAULT_CONFIDENCE_THRESHOLD);
     }
 
     @Override
