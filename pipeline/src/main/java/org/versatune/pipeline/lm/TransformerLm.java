@@ -294,46 +294,108 @@ public final class TransformerLm {
         a.x.reshape(a.b, (long) a.t * a.d).addiRowVector(pos);
     }
 
+    /** Pre-LN blocks: x += attention(LN1(x)); x += MLP(LN2(x)); then the final LN and the tied output head. */
     private void forward(Activations a, int[] tokens) {
         StepProfile.start();
         embed(a, tokens);
         StepProfile.mark("embed");
-        double scale = 1.0 / Math.sqrt(cfg.headDim());
         for (int l = 0; l < cfg.layers(); l++) {
-            int s = a.training ? l : 0;
+            int s = a.training ? l : 0;     // training keeps every layer's activations for the backward pass
             Weights.Block p = w.blocks[l];
             layerNorm(a.x, p.ln1G, p.ln1B, a.xhat1[s], a.rstd1[s], a.h1[s]);
             StepProfile.mark("fwd.layernorm");
-            mm(a.h1[s], false, p.wqkv, false, a.qkv[s], 0);
-            StepProfile.mark("fwd.gemm");
-            INDArray[] qkv = heads(a.qkv[s], a.b, a.t);
-            INDArray prob = a.prob[s];
-            Nd4j.matmul(qkv[0], qkv[1], prob, false, true, false);
-            StepProfile.mark("fwd.attn-matmul");
-            prob.muli(scale);
-            Nd4j.exec(new BroadcastAddOp(prob, a.mask, prob, 2, 3));
-            softmaxRows(prob.reshape('c', (long) a.b * a.heads * a.t, a.t));
-            StepProfile.mark("fwd.attn-softmax");
-            Nd4j.matmul(prob, qkv[2], headsView(a.att[s], a.b, a.t), false, false, false);
-            StepProfile.mark("fwd.attn-matmul");
-            mm(a.att[s], false, p.wo, false, a.x, 1);
-            StepProfile.mark("fwd.gemm");
-
+            attentionForward(a, p, s);
+            StepProfile.mark("fwd.attention");
             layerNorm(a.x, p.ln2G, p.ln2B, a.xhat2[s], a.rstd2[s], a.h2[s]);
             StepProfile.mark("fwd.layernorm");
-            mm(a.h2[s], false, p.w1, false, a.u[s], 0);
-            StepProfile.mark("fwd.gemm");
-            activation(a.u[s], a.gact[s]);
-            StepProfile.mark("fwd.mlp-activation");
-            mm(a.gact[s], false, p.w2, false, a.x, 1);
-            StepProfile.mark("fwd.gemm");
+            mlpForward(a, p, s);
+            StepProfile.mark("fwd.mlp");
         }
         layerNorm(a.x, w.lnfG, w.lnfB, a.xhatf, a.rstdf, a.hf);
         StepProfile.mark("fwd.layernorm");
+        headForward(a);
+        StepProfile.mark("fwd.head");
+    }
+
+    /** x += softmax(Q K^T / sqrt(d_h) + causal mask) V Wo, with Q, K, V = LN1(x) Wqkv split into heads. */
+    private void attentionForward(Activations a, Weights.Block p, int s) {
+        mm(a.h1[s], false, p.wqkv, false, a.qkv[s], 0);
+        INDArray[] qkv = heads(a.qkv[s], a.b, a.t);
+        INDArray prob = a.prob[s];
+        Nd4j.matmul(qkv[0], qkv[1], prob, false, true, false);
+        prob.muli(1.0 / Math.sqrt(cfg.headDim()));
+        Nd4j.exec(new BroadcastAddOp(prob, a.mask, prob, 2, 3));
+        softmaxRows(prob.reshape('c', (long) a.b * a.heads * a.t, a.t));
+        Nd4j.matmul(prob, qkv[2], headsView(a.att[s], a.b, a.t), false, false, false);
+        mm(a.att[s], false, p.wo, false, a.x, 1);
+    }
+
+    /** dRes flows through the residual; dTmp receives d LN1(x) for the layer norm's backward. */
+    private void attentionBackward(Activations a, Weights.Block p, Weights.Block gp, int l) {
+        mm(a.att[l], true, a.dRes, false, gp.wo, 1);
+        mm(a.dRes, false, p.wo, true, a.dTmp, 0);
+        INDArray[] qkv = heads(a.qkv[l], a.b, a.t);
+        INDArray[] dqkv = heads(a.dqkv, a.b, a.t);
+        INDArray dO = headsView(a.dTmp, a.b, a.t);
+        INDArray prob = a.prob[l];
+        Nd4j.matmul(dO, qkv[2], a.dP, false, true, false);
+        Nd4j.matmul(prob, dO, dqkv[2], true, false, false);
+        // softmax backward: dS = P * (dP - rowsum(dP * P)), then the 1/sqrt(d_h) scale
+        a.scratchTT.assign(a.dP).muli(prob);
+        INDArray rowSum = a.scratchTT.sum(3);
+        Nd4j.exec(new BroadcastSubOp(a.dP, rowSum, a.dP, 0, 1, 2));
+        a.dP.muli(prob).muli(1.0 / Math.sqrt(cfg.headDim()));
+        Nd4j.matmul(a.dP, qkv[1], dqkv[0], false, false, false);
+        Nd4j.matmul(a.dP, qkv[0], dqkv[1], true, false, false);
+        mm(a.h1[l], true, a.dqkv, false, gp.wqkv, 1);
+        mm(a.dqkv, false, p.wqkv, true, a.dTmp, 0);
+    }
+
+    /** x += act(LN2(x) W1) W2. */
+    private void mlpForward(Activations a, Weights.Block p, int s) {
+        mm(a.h2[s], false, p.w1, false, a.u[s], 0);
+        activation(a.u[s], a.gact[s]);
+        mm(a.gact[s], false, p.w2, false, a.x, 1);
+    }
+
+    /** dRes flows through the residual; dTmp receives d LN2(x). */
+    private void mlpBackward(Activations a, Weights.Block p, Weights.Block gp, int l) {
+        mm(a.gact[l], true, a.dRes, false, gp.w2, 1);
+        mm(a.dRes, false, p.w2, true, a.dH, 0);
+        activationBackward(a.u[l], a.dH, a.scratchH);
+        mm(a.h2[l], true, a.dH, false, gp.w1, 1);
+        mm(a.dH, false, p.w1, true, a.dTmp, 0);
+    }
+
+    /** Probabilities of the next token, left in the logits buffer (the embedding matrix is the output projection). */
+    private void headForward(Activations a) {
         mm(a.hf, false, w.tokEmb, true, a.logits, 0);
-        StepProfile.mark("fwd.head-gemm");
-        softmaxRows(a.logits);      // probabilities: the loss reads log p of the targets, the gradient is p - onehot
-        StepProfile.mark("fwd.head-softmax");
+        softmaxRows(a.logits);      // the loss reads log p of the targets, the gradient is p - onehot
+    }
+
+    /** d logits = (p - onehot) * mask / count; fills dTmp with d LN_f(x) and adds the head's embedding gradient. */
+    private void headBackward(Activations a, Batch batch, double count) {
+        INDArray dl = a.logits;
+        for (int i = 0; i < a.n; i++) {
+            if (batch.mask()[i] != 0f) {
+                int t = batch.targets()[i];
+                dl.putScalar(i, t, dl.getDouble(i, t) - 1.0);
+            }
+        }
+        double[] scale = new double[a.n];
+        for (int i = 0; i < a.n; i++) {
+            scale[i] = batch.mask()[i] / count;
+        }
+        dl.muliColumnVector(Nd4j.createFromArray(scale).reshape(a.n, 1).castTo(dtype));
+        mm(dl, true, a.hf, false, g.tokEmb, 1);           // output projection (tied)
+        mm(dl, false, w.tokEmb, false, a.dTmp, 0);         // d hf
+    }
+
+    /** Positions are shared across the batch; token rows are scattered into the embedding gradient. */
+    private void embedBackward(Activations a, int[] tokens) {
+        INDArray gPos = g.posEmb.get(interval(0, a.t), all()).reshape(1, (long) a.t * a.d);
+        Nd4j.gemm(a.onesB, a.dRes.reshape(a.b, (long) a.t * a.d), gPos, false, false, 1.0, 1.0);
+        scatterAddRows(a.dRes, tokens, g.tokEmb);
     }
 
     /** Smallest probability the loss takes the log of (float softmax can underflow to 0). */
@@ -380,71 +442,24 @@ public final class TransformerLm {
         if (count == 0) {
             return new StepLoss(0, 0);
         }
-        // dlogits = (softmax - onehot) * mask / count
-        INDArray dl = a.logits;
-        for (int i = 0; i < a.n; i++) {
-            if (batch.mask()[i] != 0f) {
-                int t = batch.targets()[i];
-                dl.putScalar(i, t, dl.getDouble(i, t) - 1.0);
-            }
-        }
-        double[] scale = new double[a.n];
-        for (int i = 0; i < a.n; i++) {
-            scale[i] = batch.mask()[i] / count;
-        }
-        dl.muliColumnVector(Nd4j.createFromArray(scale).reshape(a.n, 1).castTo(dtype));
-        StepProfile.mark("bwd.head-softmax");
-        mm(dl, true, a.hf, false, g.tokEmb, 1);           // output projection (tied)
-        mm(dl, false, w.tokEmb, false, a.dTmp, 0);         // d hf
-        StepProfile.mark("bwd.head-gemm");
+        headBackward(a, batch, count);
+        StepProfile.mark("bwd.head");
         a.dRes.assign(0);
         layerNormBackward(a.dTmp, a.xhatf, a.rstdf, w.lnfG, g.lnfG, g.lnfB, a.dRes);
         StepProfile.mark("bwd.layernorm");
-
-        double scaleAtt = 1.0 / Math.sqrt(cfg.headDim());
         for (int l = cfg.layers() - 1; l >= 0; l--) {
             Weights.Block p = w.blocks[l];
             Weights.Block gp = g.blocks[l];
-            // MLP
-            mm(a.gact[l], true, a.dRes, false, gp.w2, 1);
-            mm(a.dRes, false, p.w2, true, a.dH, 0);
-            StepProfile.mark("bwd.gemm");
-            activationBackward(a.u[l], a.dH, a.scratchH);
-            StepProfile.mark("bwd.mlp-activation");
-            mm(a.h2[l], true, a.dH, false, gp.w1, 1);
-            mm(a.dH, false, p.w1, true, a.dTmp, 0);
-            StepProfile.mark("bwd.gemm");
+            mlpBackward(a, p, gp, l);
+            StepProfile.mark("bwd.mlp");
             layerNormBackward(a.dTmp, a.xhat2[l], a.rstd2[l], p.ln2G, gp.ln2G, gp.ln2B, a.dRes);
             StepProfile.mark("bwd.layernorm");
-            // attention
-            mm(a.att[l], true, a.dRes, false, gp.wo, 1);
-            mm(a.dRes, false, p.wo, true, a.dTmp, 0);
-            StepProfile.mark("bwd.gemm");
-            INDArray[] qkv = heads(a.qkv[l], a.b, a.t);
-            INDArray[] dqkv = heads(a.dqkv, a.b, a.t);
-            INDArray dO = headsView(a.dTmp, a.b, a.t);
-            INDArray prob = a.prob[l];
-            Nd4j.matmul(dO, qkv[2], a.dP, false, true, false);
-            Nd4j.matmul(prob, dO, dqkv[2], true, false, false);
-            StepProfile.mark("bwd.attn-matmul");
-            a.scratchTT.assign(a.dP).muli(prob);
-            INDArray rowSum = a.scratchTT.sum(3);
-            Nd4j.exec(new BroadcastSubOp(a.dP, rowSum, a.dP, 0, 1, 2));
-            a.dP.muli(prob).muli(scaleAtt);
-            StepProfile.mark("bwd.attn-softmax");
-            Nd4j.matmul(a.dP, qkv[1], dqkv[0], false, false, false);
-            Nd4j.matmul(a.dP, qkv[0], dqkv[1], true, false, false);
-            StepProfile.mark("bwd.attn-matmul");
-            mm(a.h1[l], true, a.dqkv, false, gp.wqkv, 1);
-            mm(a.dqkv, false, p.wqkv, true, a.dTmp, 0);
-            StepProfile.mark("bwd.gemm");
+            attentionBackward(a, p, gp, l);
+            StepProfile.mark("bwd.attention");
             layerNormBackward(a.dTmp, a.xhat1[l], a.rstd1[l], p.ln1G, gp.ln1G, gp.ln1B, a.dRes);
             StepProfile.mark("bwd.layernorm");
         }
-        // embeddings: positions are shared across the batch; token rows are scattered
-        INDArray gPos = g.posEmb.get(interval(0, a.t), all()).reshape(1, (long) a.t * a.d);
-        Nd4j.gemm(a.onesB, a.dRes.reshape(a.b, (long) a.t * a.d), gPos, false, false, 1.0, 1.0);
-        scatterAddRows(a.dRes, batch.tokens(), g.tokEmb);
+        embedBackward(a, batch.tokens());
         StepProfile.mark("bwd.embed");
         return new StepLoss(nll, count);
     }
