@@ -3,7 +3,9 @@
 # Maven build already has (a SPARK_HOME assembled from them, no downloads). The shaded jar is spark-submitted in
 # client deploy mode for the pipeline (ingest -> classifier -> classify -> pretrain -> probe -> compose -> a short
 # two-partition train, so two executors) and in cluster deploy mode for compose; results are compared with local
-# mode (mixtures identical by fingerprint, final weights equal within 1e-9). Everything is torn down at the end.
+# mode (mixtures identical by fingerprint, final weights equal within 1e-9). The full mode also kills an executor JVM
+# (kill -9) mid training round and mid probe and checks the stages still give the undisturbed result. Everything is
+# torn down at the end.
 # Usage: jobs/cluster/standalone-test.sh [--reduced] [WORK_DIR]     (build first: mvn -B -DskipTests package)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -104,6 +106,42 @@ else
 fi
 for _ in $(seq 120); do [ -f "$WORK/cluster-mode/mixture/_VERSATUNE_SUCCESS" ] && break; sleep 1; done
 
+# Executor loss (full mode): kill -9 one executor JVM in the middle of a data-parallel training round and in the
+# middle of the probe's generation; the stage must complete through Spark's task retry (or, if it fails, complete
+# with --resume) with the result of the undisturbed local run.
+kill_executor_after() {  # $1 = console log of the submit, $2 = line that says the stage is under way, $3 = seconds after it
+  for _ in $(seq 900); do
+    if grep -q "$2" "$1" 2>/dev/null; then
+      sleep "$3"
+      local victim; victim="$(pgrep -n -f CoarseGrainedExecutorBackend || true)"
+      [ -n "$victim" ] && kill -9 "$victim" && echo "killed executor JVM $victim during: $2" >&2 && echo "$victim" > "$1.killed"
+      return
+    fi
+    sleep 0.2
+  done
+}
+faulted() {  # $1 = name, $2 = line to wait for, $3 = seconds after it, then the command
+  local name="$1" when="$2" delay="$3"; shift 3
+  local log="$WORK/logs/executor-loss-$name.log"
+  kill_executor_after "$log" "$when" "$delay" & local killer=$!
+  if ! submit client "$@" > "$log" 2>&1; then
+    # train continues from its checkpoints; a probe, whose unfinished output is discarded, simply runs again
+    echo "$name failed after the executor loss; running it again" >&2
+    if [ "$name" = train ]; then submit client "$@" --resume >> "$log" 2>&1; else submit client "$@" >> "$log" 2>&1; fi
+  fi
+  wait "$killer" || true
+  [ -f "$log.killed" ] || { echo "FAIL: no executor was killed during $name" >&2; tail -20 "$log"; exit 1; }
+}
+if [ "$REDUCED" = 0 ]; then
+  echo "== executor loss: kill -9 an executor mid-round (train) and mid-generation (probe)" >&2
+  S="$ROOT/samples"
+  # the first progress line comes after the first averaging round: half a second later the next one runs
+  faulted train "train stage-1: " 0.5 train --model "$WORK/client/base" --pool "$WORK/client/ingest/records" --eval "$S/sft" \
+    --weights versatune --distribution "$WORK/client/probe/distribution.json" --output "$WORK/executor-loss/train"
+  faulted probe "probe: generating .* samples" 1 probe --model "$WORK/client/base" --classifier "$WORK/client/classifier" \
+    --output "$WORK/executor-loss/probe"
+fi
+
 python3 - "$WORK" "$REDUCED" <<'PY'
 import json, sys
 work, reduced = sys.argv[1], sys.argv[2] == "1"
@@ -118,5 +156,10 @@ if not reduced:
     pa, pb = load(f"{work}/local/probe/distribution.json"), load(f"{work}/client/probe/distribution.json")
     assert pa["domains"] == pb["domains"], "probe distributions differ"
     print("probe distribution identical; final weights equal (max difference %g)" % diff)
+    c = load(f"{work}/executor-loss/train/summary.json")
+    diff = max(abs(a["final_weights"][d] - c["final_weights"][d]) for d in a["final_weights"])
+    assert diff <= 1e-9, f"after an executor loss the final weights differ by {diff}"
+    assert load(f"{work}/executor-loss/probe/distribution.json")["domains"] == pa["domains"], "probe differs after an executor loss"
+    print("executor killed mid-round and mid-probe: same final weights (max difference %g) and the same probe" % diff)
 print("CLUSTER TEST OK")
 PY

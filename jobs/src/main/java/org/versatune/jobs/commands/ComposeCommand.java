@@ -2,6 +2,7 @@ package org.versatune.jobs.commands;
 
 import org.versatune.jobs.UntrustedProbeOption;
 import org.versatune.pipeline.mixture.ComposeStage;
+import org.versatune.pipeline.mixture.MixtureExport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -46,11 +47,27 @@ public final class ComposeCommand extends StageCommand {
     @Option(names = "--output", required = true, paramLabel = "DIR")
     String output;
 
+    @Option(names = "--export", paramLabel = "FORMAT",
+            description = "also write the mixture for another trainer: llama-factory, hf-parquet or jsonl (a finished "
+                    + "compose output is exported without composing again)")
+    String export;
+
+    @Option(names = "--export-output", paramLabel = "DIR", description = "where the export goes (default: <output>-<format>)")
+    String exportOutput;
+
     @Override
     public Integer call() {
+        if (export != null && !MixtureExport.FORMATS.contains(export)) {
+            throw new IllegalArgumentException("--export: unknown format '" + export + "'; one of " + MixtureExport.FORMATS);
+        }
         Map<String, Object> m = ComposeStage.run(spark(), trust.apply(common.settings()), pool,
                 new ComposeStage.Request(weights, distribution, target, alpha, custom, size, shortage, stage), output, common.overwrite());
         report(String.format("compose: %s records (%s) -> %s", m.get("realised_total"), m.get("strategy"), output), m);
+        if (export != null) {
+            String dir = exportOutput != null ? exportOutput : output.replaceAll("/+$", "") + "-" + export;
+            Map<String, Object> e = MixtureExport.run(spark(), common.settings(), output, export, dir, common.overwrite());
+            report(String.format("export: %s records as %s -> %s", e.get("records"), export, dir), e);
+        }
         return 0;
     }
 }

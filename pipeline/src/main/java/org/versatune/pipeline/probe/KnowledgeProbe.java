@@ -90,7 +90,9 @@ public final class KnowledgeProbe {
             ids.add(c);
         }
         int[][] promptArray = prompts == null ? null : prompts.toArray(new int[0][]);
-        spark.sparkContext().setJobDescription("probe: generate " + samples + (prompts == null ? " samples" : " continuations"));
+        String what = samples + (prompts == null ? " samples" : " continuations");
+        LOG.info("probe: generating {} in {} tasks", what, partitions);
+        spark.sparkContext().setJobDescription("probe: generate " + what);
         JavaRDD<Row> out = jsc.parallelize(ids, partitions).mapPartitions(it -> {
             org.versatune.pipeline.util.FaultInjection.task("probe", org.apache.spark.TaskContext.get().attemptNumber());
             NdThreads.use(threads);
