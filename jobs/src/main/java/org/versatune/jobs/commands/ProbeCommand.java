@@ -12,7 +12,8 @@ import java.util.Map;
                 + "labels them; distribution.json holds every estimator's shares with 95%% intervals, the default one as "
                 + "'corrected', and a trust verdict.")
 public final class ProbeCommand extends StageCommand {
-    @Option(names = "--model", required = true, paramLabel = "MODEL")
+    @Option(names = "--model", paramLabel = "MODEL",
+            description = "the base model (not needed when both --samples-input and --calibration-samples are given)")
     String model;
 
     @Option(names = "--classifier", required = true, paramLabel = "CLF")
@@ -28,13 +29,23 @@ public final class ProbeCommand extends StageCommand {
                     + "trained on are always left out)")
     List<String> calibration;
 
+    @Option(names = "--samples-input", arity = "1..*", paramLabel = "PATHS",
+            description = "texts the model wrote elsewhere (JSON Lines or Parquet: text, optional id) instead of generating them")
+    List<String> samplesInput;
+
+    @Option(names = "--calibration-samples", arity = "1..*", paramLabel = "PATHS",
+            description = "calibration continuations made elsewhere (JSON Lines or Parquet: text, domain of the prompt, optional "
+                    + "id), as the probe writes them to calibration-samples.jsonl")
+    List<String> calibrationSamples;
+
     @Option(names = "--output", required = true, paramLabel = "DIR")
     String output;
 
     @Override
     public Integer call() {
         var settings = calibration == null ? common.settings() : common.settings().with("probe.calibration.input", calibration);
-        Map<String, Object> stats = KnowledgeProbe.run(spark(), settings, model, classifier, samples, output, common.overwrite());
+        Map<String, Object> stats = KnowledgeProbe.run(spark(), settings, model, classifier, samples,
+                new KnowledgeProbe.External(samplesInput, calibrationSamples), output, common.overwrite());
         report(String.format("probe: %s samples, %s unlabeled; estimate (%s) %s%s -> %s/%s", stats.get("samples"),
                 stats.get("unlabeled"), stats.get("estimator"), stats.get("trust"), KnowledgeProbe.reasons(stats), output,
                 KnowledgeProbe.DISTRIBUTION), stats);

@@ -31,6 +31,15 @@ public final class Json {
         }
     }
 
+    /** One line of JSON (JSON Lines), without the trailing newline. */
+    public static String line(Object value) {
+        try {
+            return MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(value);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public static void write(Configuration conf, String path, Object value) {
         writeText(conf, path, write(value));
     }

@@ -1,6 +1,5 @@
 package org.versatune.pipeline.mixture;
 
-import com.fasterxml.jackson.databind.SerializationFeature;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileStatus;
@@ -112,7 +111,7 @@ public final class MixtureExport {
                 boolean first = true;
                 for (Iterator<Row> it = ordered.filter(col("domain").equalTo(d)).toLocalIterator(); it.hasNext(); ) {
                     w.write(first ? "\n  " : ",\n  ");
-                    w.write(Json.MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(alpaca(it.next())));
+                    w.write(Json.line(alpaca(it.next())));
                     first = false;
                 }
                 w.write("\n]\n");
@@ -180,7 +179,7 @@ public final class MixtureExport {
                 m.put("id", r.getString(0));
                 m.put("domain", r.getString(1));
                 m.put("messages", List.of(message("user", user), message("assistant", nz(r.getString(4)))));
-                w.write(Json.MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m));
+                w.write(Json.line(m));
                 w.write("\n");
             }
         } catch (IOException e) {

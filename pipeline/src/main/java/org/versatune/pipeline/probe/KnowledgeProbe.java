@@ -48,6 +48,7 @@ public final class KnowledgeProbe {
     public static final String STAGE = "probe";
     public static final String DISTRIBUTION = "distribution.json";
     public static final String SAMPLES = "samples";
+    public static final String CALIBRATION_SAMPLES = "calibration-samples.jsonl";
     private static final Logger LOG = LoggerFactory.getLogger(KnowledgeProbe.class);
 
     private static final StructType GENERATED = new StructType(new StructField[]{
@@ -114,6 +115,15 @@ public final class KnowledgeProbe {
         return spark.createDataFrame(out, GENERATED);
     }
 
+    /** Samples made elsewhere, in the generated samples' columns (no token count: 0). */
+    static Dataset<Row> readSamples(SparkSession spark, List<String> inputs, Domains domains) {
+        List<Row> rows = new ArrayList<>();
+        for (ExternalSamples.Sample s : ExternalSamples.read(spark, inputs, false, domains)) {
+            rows.add(RowFactory.create(s.id(), 0, s.text(), 0));
+        }
+        return spark.createDataFrame(rows, GENERATED);
+    }
+
     /** ": reason; reason" of an untrusted probe's stats, empty for a trusted one (for summary lines). */
     public static String reasons(Map<String, Object> stats) {
         return stats.get("trust_reasons") instanceof List<?> r && !r.isEmpty()
@@ -169,23 +179,39 @@ public final class KnowledgeProbe {
         return DomainDistribution.rates(counts);
     }
 
+    /** Texts made elsewhere to use instead of generating: probe samples and calibration continuations (null: generate). */
+    public record External(List<String> samples, List<String> calibration) {
+        public static final External NONE = new External(null, null);
+    }
+
     public static Map<String, Object> run(SparkSession spark, Settings settings, String modelDir, String classifierDir,
                                           Integer samplesOverride, String output, boolean overwrite) {
+        return run(spark, settings, modelDir, classifierDir, samplesOverride, External.NONE, output, overwrite);
+    }
+
+    public static Map<String, Object> run(SparkSession spark, Settings settings, String modelDir, String classifierDir,
+                                          Integer samplesOverride, External external, String output, boolean overwrite) {
         var conf = spark.sparkContext().hadoopConfiguration();
+        if (modelDir == null && (external.samples() == null || external.calibration() == null)) {
+            throw new IllegalArgumentException("--model is needed to generate probe samples or calibration continuations "
+                    + "(or give both --samples-input and --calibration-samples)");
+        }
         return StageOutput.run(spark, settings, output, STAGE, overwrite, out -> {
             long started = System.nanoTime();
             Domains domains = settings.domains();
             var probe = settings.section("probe");
-            int samples = samplesOverride != null ? samplesOverride : probe.getInt("samples");
-            if (samples < 1) {
-                throw new IllegalArgumentException("--samples must be at least 1, got " + samples);
+            int requested = samplesOverride != null ? samplesOverride : probe.getInt("samples");
+            if (requested < 1) {
+                throw new IllegalArgumentException("--samples must be at least 1, got " + requested);
             }
             long seed = Seeds.derive(settings.seed(), STAGE);
-            LmCheckpoint model = LmCheckpoint.load(conf, modelDir);
+            LmCheckpoint model = modelDir == null ? null : LmCheckpoint.load(conf, modelDir);
             DomainClassifierModel clf = ClassifierStage.load(spark, classifierDir, settings);
             Map<String, Object> metrics = ClassifierStage.savedMetrics(spark, classifierDir);
             double[][] confusion = confusion(metrics, domains);
-            Dataset<Row> generated = generate(spark, settings, model, samples, seed);
+            Dataset<Row> generated = external.samples() == null ? generate(spark, settings, model, requested, seed)
+                    : readSamples(spark, external.samples(), domains);
+            int samples = external.samples() == null ? requested : (int) generated.count();
             Dataset<Row> labelled = clf.copy(new ParamMap()).setTextCol("text").setPredictionCol("domain").transform(generated);
             Dataset<Row> samplesDf = TableSchema.of("probe_sample").conform(labelled).persist(StorageLevel.MEMORY_AND_DISK());
             spark.sparkContext().setJobDescription("probe: write samples");
@@ -201,8 +227,22 @@ public final class KnowledgeProbe {
                 post[i] = posterior(domains, rows.get(i).getJavaMap(2));
                 generatedTokens += rows.get(i).getInt(3);
             }
-            ProbeCalibration.Result cal = ProbeCalibration.measure(spark, settings, modelDir, model, clf,
-                    probe.getStringList("calibration.input"), Seeds.derive(seed, "calibration"));
+            ProbeCalibration.Result cal = external.calibration() != null
+                    ? ProbeCalibration.fromSamples(spark, settings, clf, external.calibration())
+                    : ProbeCalibration.measure(spark, settings, modelDir, model, clf, probe.getStringList("calibration.input"),
+                    Seeds.derive(seed, "calibration"));
+            if (cal != null) {
+                // the continuations and the domain of their prompts, in the form --calibration-samples reads
+                StringBuilder lines = new StringBuilder();
+                for (ExternalSamples.Sample c : cal.continuations()) {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("id", c.id());
+                    m.put("domain", c.domain());
+                    m.put("text", c.text());
+                    lines.append(Json.line(m)).append('\n');
+                }
+                Json.writeText(conf, out.path(CALIBRATION_SAMPLES), lines.toString());
+            }
             Map<String, Object> dist = ProbeDistribution.build(domains, new Quantifiers.Labels(label, post), cal, confusion,
                     priors(metrics, domains), probe, Seeds.derive(seed, "interval"));
             long unlabeled = ((Number) dist.get("unlabeled")).longValue();
@@ -213,6 +253,8 @@ public final class KnowledgeProbe {
             used.put("confidence_threshold", clf.getConfidenceThreshold());
             used.put("seed", settings.seed());
             used.put("model", modelDir);
+            used.put("samples_input", external.samples());
+            used.put("calibration_samples", external.calibration());
             used.put("classifier", classifierDir);
             dist.put("settings", used);
             Json.write(conf, out.path(DISTRIBUTION), dist);

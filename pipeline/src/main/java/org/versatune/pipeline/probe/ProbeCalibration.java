@@ -54,7 +54,8 @@ public final class ProbeCalibration {
 
     /** The continuations (true domain, label, posterior) and where their prompts came from. */
     public record Result(Quantifiers.Calibration rows, long[][] counts, String source, List<String> inputs,
-                         Map<String, List<String>> documents, long excludedTrained, int promptsPerDomain, int promptTokens) {
+                         Map<String, List<String>> documents, long excludedTrained, int promptsPerDomain, int promptTokens,
+                         List<ExternalSamples.Sample> continuations) {
         public Map<String, Object> toJson(Domains domains) {
             List<String> labels = new ArrayList<>(domains.names());
             labels.add(Domains.UNLABELED);
@@ -200,22 +201,61 @@ public final class ProbeCalibration {
         for (int i = 0; i < prompts.size(); i++) {
             truth.add(RowFactory.create(KnowledgeProbe.sampleId(i / rows, i % rows), promptDomains.get(i)));
         }
-        Dataset<Row> labelled = clf.copy(new ParamMap()).setTextCol("text").setPredictionCol("label")
-                .transform(generated.join(spark.createDataFrame(truth, PROMPT_DOMAIN), "id"));
+        Dataset<Row> withTruth = generated.join(spark.createDataFrame(truth, PROMPT_DOMAIN), "id").select("id", "true_domain", "text");
+        return labelled(settings, clf, withTruth, source, read, documents, excluded, perDomain, promptTokens);
+    }
+
+    /**
+     * The calibration from continuations made elsewhere ({@link ExternalSamples}: each text with the domain its
+     * prompt came from), classified and counted exactly as the continuations this stage generates.
+     */
+    public static Result fromSamples(SparkSession spark, Settings settings, DomainClassifierModel clf, List<String> inputs) {
+        Domains domains = settings.domains();
+        List<Row> rows = new ArrayList<>();
+        for (ExternalSamples.Sample s : ExternalSamples.read(spark, inputs, true, domains)) {
+            rows.add(RowFactory.create(s.id(), s.domain(), s.text()));
+        }
+        Map<String, Integer> perDomain = new TreeMap<>();
+        rows.forEach(r -> perDomain.merge(r.getString(1), 1, Integer::sum));
+        for (String d : domains.names()) {
+            if (!perDomain.containsKey(d)) {
+                throw new IllegalArgumentException("calibration samples " + inputs + " hold no continuation of a '" + d
+                        + "' prompt: every domain needs some");
+            }
+        }
+        LOG.info("probe calibration: {} continuations made elsewhere ({} per domain)", rows.size(), perDomain);
+        Dataset<Row> df = spark.createDataFrame(rows, EXTERNAL);
+        return labelled(settings, clf, df, "samples", inputs, Map.of(), 0,
+                perDomain.values().stream().mapToInt(Integer::intValue).min().orElse(0), 0);
+    }
+
+    private static final StructType EXTERNAL = new StructType(new StructField[]{
+            DataTypes.createStructField("id", DataTypes.StringType, false),
+            DataTypes.createStructField("true_domain", DataTypes.StringType, false),
+            DataTypes.createStructField("text", DataTypes.StringType, false)});
+
+    /** Labels continuations (id, true_domain, text) and counts them per true domain, in id order. */
+    private static Result labelled(Settings settings, DomainClassifierModel clf, Dataset<Row> continuations, String source,
+                                   List<String> inputs, Map<String, List<String>> documents, long excluded, int perDomain,
+                                   int promptTokens) {
+        Domains domains = settings.domains();
+        Dataset<Row> labelled = clf.copy(new ParamMap()).setTextCol("text").setPredictionCol("label").transform(continuations);
         int k = domains.size();
-        List<Row> out = labelled.select("id", "true_domain", "label", DomainClassifierModel.PROBABILITIES).orderBy("id").collectAsList();
+        List<Row> out = labelled.select("id", "true_domain", "label", DomainClassifierModel.PROBABILITIES, "text").orderBy("id").collectAsList();
         int[] t = new int[out.size()];
         int[] l = new int[out.size()];
         double[][] post = new double[out.size()][];
         long[][] counts = new long[k][k + 1];
+        List<ExternalSamples.Sample> texts = new ArrayList<>();
         for (int i = 0; i < out.size(); i++) {
             Row r = out.get(i);
             t[i] = domains.indexOf(r.getString(1));
             l[i] = KnowledgeProbe.labelIndex(domains, r.getString(2));
             post[i] = KnowledgeProbe.posterior(domains, r.getJavaMap(3));
             counts[t[i]][l[i]]++;
+            texts.add(new ExternalSamples.Sample(r.getString(0), r.getString(4), r.getString(1)));
         }
-        return new Result(new Quantifiers.Calibration(t, new Quantifiers.Labels(l, post)), counts, source, read, documents,
-                excluded, perDomain, promptTokens);
+        return new Result(new Quantifiers.Calibration(t, new Quantifiers.Labels(l, post)), counts, source, inputs, documents,
+                excluded, perDomain, promptTokens, texts);
     }
 }

@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 @ExtendWith(SparkExtension.class)
@@ -65,7 +66,7 @@ class KnowledgeProbeTest {
         // 11 texts labelled a, 15 labelled b, 14 unlabeled; calibration as in QuantifiersTest
         Quantifiers.Labels samples = QuantifiersTest.labels(new int[]{11, 15, 14}, QuantifiersTest.ONE_HOT);
         ProbeCalibration.Result cal = new ProbeCalibration.Result(QuantifiersTest.calibration(), new long[][]{{8, 0, 2}, {1, 5, 4}},
-                "inputs", List.of("cal"), Map.of("a", List.of("a-txt-1")), 0, 10, 16);
+                "inputs", List.of("cal"), Map.of("a", List.of("a-txt-1")), 0, 10, 16, List.of());
         Map<String, Object> m = ProbeDistribution.build(d, samples, cal, new double[][]{{0.9, 0.1}, {0.1, 0.9}}, null, probe, 1);
         Map<String, Map<String, Object>> per = (Map<String, Map<String, Object>>) m.get("domains");
         assertThat((Double) per.get("a").get("raw")).isCloseTo(11 / 26.0, within(1e-12));
@@ -89,7 +90,7 @@ class KnowledgeProbeTest {
 
         // many well-labelled samples and a sharp calibration: trusted
         ProbeCalibration.Result sharp = new ProbeCalibration.Result(sharpCalibration(), new long[][]{{300, 0, 0}, {0, 300, 0}},
-                "heldout", List.of("cal"), Map.of(), 0, 300, 16);
+                "heldout", List.of("cal"), Map.of(), 0, 300, 16, List.of());
         Map<String, Object> good = ProbeDistribution.build(d, QuantifiersTest.labels(new int[]{600, 1400, 0}, QuantifiersTest.ONE_HOT),
                 sharp, null, null, probe, 1);
         assertThat((Map<String, Object>) good.get("trust")).containsEntry("verdict", "trusted");
@@ -139,6 +140,24 @@ class KnowledgeProbeTest {
         double[] corrected = ProbeDistributionFile.parse(dist, S.domains(), "corrected", "d").shares();
         assertThat(Arrays.stream(corrected).sum()).isCloseTo(1.0, within(1e-9));
         assertThat(dist).containsEntry("estimator", "pacc").containsKeys("estimates", "trust");
+
+        // the same texts made elsewhere: its samples (Parquet with id and text) and its calibration continuations
+        // (JSON Lines with the prompts' domains), given without a model, give the same estimate to the last digit
+        String samplesDir = dir.resolve("probe-cal/samples").toString();
+        Map<String, Object> again = KnowledgeProbe.run(spark, cal, null, clf, null, new KnowledgeProbe.External(
+                List.of(samplesDir), List.of(dir.resolve("probe-cal/" + KnowledgeProbe.CALIBRATION_SAMPLES).toString())),
+                dir.resolve("probe-ext").toString(), false);
+        assertThat(again).containsEntry("samples", 40);
+        Map<String, Object> ext = Json.readMap(new Configuration(), dir.resolve("probe-ext/distribution.json").toString());
+        assertThat(ext.get("estimates")).isEqualTo(dist.get("estimates"));
+        assertThat(ext.get("trust")).isEqualTo(dist.get("trust"));
+        assertThat(((Map<?, ?>) ext.get("calibration")).get("counts")).isEqualTo(calibration.get("counts"));
+        // a sample without text is refused naming the file, the record and the field
+        Path bad = Samples.write(dir.resolve("bad.jsonl"), "{\"id\": \"a\", \"text\": \"fine\"}\n{\"id\": \"b\", \"txt\": \"typo\"}\n");
+        assertThatThrownBy(() -> KnowledgeProbe.run(spark, cal, null, clf, null, new KnowledgeProbe.External(
+                List.of(bad.toString()), List.of(dir.resolve("probe-cal/" + KnowledgeProbe.CALIBRATION_SAMPLES).toString())),
+                dir.resolve("probe-bad").toString(), false)).hasMessageContaining("bad.jsonl line 2").hasMessageContaining("'text'");
+        assertThat(dir.resolve("probe-bad")).doesNotExist();
     }
 
     /** Calibration text is never text the base was pretrained on: held-out documents by default, trained ones left out. */
