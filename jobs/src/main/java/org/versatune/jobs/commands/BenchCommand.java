@@ -1,6 +1,10 @@
 package org.versatune.jobs.commands;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import org.versatune.jobs.CommonOptions;
+import org.versatune.jobs.bench.ClassifierBenchmark;
+import org.versatune.jobs.bench.ComposeBenchmark;
 import org.versatune.jobs.bench.LmBenchmark;
 import org.versatune.pipeline.io.Json;
 import picocli.CommandLine.Command;
@@ -9,6 +13,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.File;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -36,9 +43,9 @@ public final class BenchCommand {
                 out.flush();
             });
             try {
-                out.println(Json.MAPPER.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+                out.println(Json.MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT)
                         .writeValueAsString(r));
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            } catch (JsonProcessingException e) {
                 throw new IllegalStateException(e);
             }
             out.flush();
@@ -53,7 +60,7 @@ public final class BenchCommand {
         List<String> inputs;
 
         @Option(names = "--text", arity = "1..*", paramLabel = "PATH", description = "raw text per domain: also train the production classifier with prose chunks")
-        List<String> text = new java.util.ArrayList<>();
+        List<String> text = new ArrayList<>();
 
         @Option(names = "--work", defaultValue = "bench/work/classifier", paramLabel = "DIR")
         String work;
@@ -67,12 +74,12 @@ public final class BenchCommand {
         @Override
         public Integer call() throws Exception {
             var out = spec.commandLine().getOut();
-            Map<String, Object> r = org.versatune.jobs.bench.ClassifierBenchmark.run(spark(), common.settings(), inputs, text,
-                    java.nio.file.Path.of(work), fasttext, repeat, line -> {
+            Map<String, Object> r = ClassifierBenchmark.run(spark(), common.settings(), inputs, text,
+                    Path.of(work), fasttext, repeat, line -> {
                         out.println(line);
                         out.flush();
                     });
-            out.println(Json.MAPPER.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
+            out.println(Json.MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
             out.flush();
             return 0;
         }
@@ -96,12 +103,12 @@ public final class BenchCommand {
         @Override
         public Integer call() throws Exception {
             var out = spec.commandLine().getOut();
-            Map<String, Object> r = org.versatune.jobs.bench.ComposeBenchmark.run(spark(), common.settings(), inputs, records, size,
-                    new java.io.File(work).getAbsolutePath(), line -> {
+            Map<String, Object> r = ComposeBenchmark.run(spark(), common.settings(), inputs, records, size,
+                    new File(work).getAbsolutePath(), line -> {
                         out.println(line);
                         out.flush();
                     });
-            out.println(Json.MAPPER.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
+            out.println(Json.MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
             out.flush();
             return 0;
         }

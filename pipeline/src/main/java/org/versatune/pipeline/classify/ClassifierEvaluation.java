@@ -1,5 +1,6 @@
 package org.versatune.pipeline.classify;
 
+import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
@@ -21,7 +22,7 @@ public final class ClassifierEvaluation {
     public static Map<String, Object> evaluate(DomainClassifierModel model, Dataset<Row> examples) {
         List<String> domains = model.domains();
         double threshold = model.getConfidenceThreshold();
-        DomainClassifierModel argmax = model.copy(new org.apache.spark.ml.param.ParamMap())
+        DomainClassifierModel argmax = model.copy(new ParamMap())
                 .setConfidenceThreshold(0.0).setTextCol("text")
                 .setPredictionCol("_pred").setConfidenceCol("_conf").setProbabilitiesCol("_probs");
         List<Row> counts = argmax.transform(examples.select("text", "domain", "kind"))

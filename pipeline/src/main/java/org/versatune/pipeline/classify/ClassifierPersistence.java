@@ -1,5 +1,10 @@
 package org.versatune.pipeline.classify;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkContext;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamPair;
 import org.apache.spark.ml.param.Params;
@@ -13,6 +18,8 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.versatune.pipeline.io.Json;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -48,8 +55,8 @@ final class ClassifierPersistence {
         for (ParamPair<?> p : pairs) {
             try {
                 params.put(p.param().name(), Json.MAPPER.readTree(encode(p)));
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
         }
         m.put("paramMap", params);
@@ -57,14 +64,14 @@ final class ClassifierPersistence {
         return m;
     }
 
-    static void writeMetadata(org.apache.spark.SparkContext sc, String path, Map<String, Object> metadata) {
+    static void writeMetadata(SparkContext sc, String path, Map<String, Object> metadata) {
         try {
-            String line = Json.MAPPER.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+            String line = Json.MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT)
                     .writeValueAsString(metadata);
-            org.apache.spark.api.java.JavaSparkContext.fromSparkContext(sc).parallelize(List.of(line), 1)
-                    .saveAsTextFile(new org.apache.hadoop.fs.Path(path, METADATA).toString());
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            JavaSparkContext.fromSparkContext(sc).parallelize(List.of(line), 1)
+                    .saveAsTextFile(new Path(path, METADATA).toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -83,22 +90,22 @@ final class ClassifierPersistence {
             Param<Object> p = (Param<Object>) instance.getParam(e.getKey());
             try {
                 instance.set(p, p.jsonDecode(Json.MAPPER.writeValueAsString(e.getValue())));
-            } catch (java.io.IOException ex) {
-                throw new java.io.UncheckedIOException(ex);
+            } catch (IOException ex) {
+                throw new UncheckedIOException(ex);
             }
         }
     }
 
-    static Map<String, Object> readMetadata(org.apache.spark.SparkContext sc, String path, Class<?> expected) {
-        org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(path, METADATA);
+    static Map<String, Object> readMetadata(SparkContext sc, String path, Class<?> expected) {
+        Path dir = new Path(path, METADATA);
         Map<String, Object> m;
         try {
             if (!dir.getFileSystem(sc.hadoopConfiguration()).exists(dir)) {
                 throw new IllegalArgumentException("no " + METADATA + "/ folder");
             }
             String line = sc.textFile(dir.toString(), 1).first();
-            m = Json.MAPPER.readValue(line, new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() { });
-        } catch (IllegalArgumentException | java.io.IOException | UnsupportedOperationException e) {
+            m = Json.MAPPER.readValue(line, new TypeReference<Map<String, Object>>() { });
+        } catch (IllegalArgumentException | IOException | UnsupportedOperationException e) {
             throw new IllegalArgumentException("'" + path + "' is not a saved " + expected.getSimpleName()
                     + " (no readable metadata): " + e.getMessage(), e);
         }
@@ -186,7 +193,7 @@ final class ClassifierPersistence {
                 }
             }
             Dataset<Row> df = sparkSession().createDataFrame(rows, DATA_SCHEMA);
-            df.repartition(1).write().parquet(new org.apache.hadoop.fs.Path(path, DATA).toString());
+            df.repartition(1).write().parquet(new Path(path, DATA).toString());
         }
     }
 
@@ -202,7 +209,7 @@ final class ClassifierPersistence {
             float[] idf = new float[tf.numFeatures()];
             Arrays.fill(idf, ((Number) m.get("defaultIdf")).floatValue());
             float[] weights = new float[tf.numFeatures() * k];
-            for (Row r : sparkSession().read().schema(DATA_SCHEMA).parquet(new org.apache.hadoop.fs.Path(path, DATA).toString()).collectAsList()) {
+            for (Row r : sparkSession().read().schema(DATA_SCHEMA).parquet(new Path(path, DATA).toString()).collectAsList()) {
                 int f = r.getInt(0);
                 idf[f] = r.getFloat(1);
                 List<Float> ws = r.getList(2);

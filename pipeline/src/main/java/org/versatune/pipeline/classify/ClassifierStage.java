@@ -2,6 +2,7 @@ package org.versatune.pipeline.classify;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -14,7 +15,10 @@ import org.versatune.pipeline.io.Json;
 import org.versatune.pipeline.io.OutputFiles;
 import org.versatune.pipeline.io.StageOutput;
 import org.versatune.pipeline.schema.TableSchema;
+import org.versatune.pipeline.spark.TaskFaults;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,8 +53,8 @@ public final class ClassifierStage {
             Map<String, Object> metrics = ClassifierEvaluation.evaluate(model, validation);
             try {
                 model.write().save(out.path(MODEL));
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
             Json.write(spark.sparkContext().hadoopConfiguration(), out.path(METRICS), metrics);
 
@@ -75,8 +79,8 @@ public final class ClassifierStage {
             if (p.getFileSystem(conf).exists(p)) {
                 modelDir = p.toString();
             }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
         DomainClassifierModel model;
         try {
@@ -152,9 +156,9 @@ public final class ClassifierStage {
 
     /** Canonical records -> classified rows (declared schema): the prediction becomes {@code domain}. */
     public static Dataset<Row> label(DomainClassifierModel model, Dataset<Row> records) {
-        Dataset<Row> withText = org.versatune.pipeline.spark.TaskFaults.hook(records, "classify")
+        Dataset<Row> withText = TaskFaults.hook(records, "classify")
                 .withColumn("_text", ClassifierColumns.fullText());
-        Dataset<Row> predicted = model.copy(new org.apache.spark.ml.param.ParamMap()).setTextCol("_text")
+        Dataset<Row> predicted = model.copy(new ParamMap()).setTextCol("_text")
                 .setPredictionCol("_pred").setConfidenceCol("confidence").setProbabilitiesCol("probabilities")
                 .transform(withText)
                 .withColumnRenamed("domain", "source_domain")

@@ -26,6 +26,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
+import org.versatune.pipeline.config.Settings;
 import org.versatune.pipeline.domain.Domains;
 
 import java.util.ArrayList;
@@ -110,7 +111,7 @@ public class DomainClassifier extends Estimator<DomainClassifierModel> implement
     public DomainClassifier setConfidenceThreshold(double v) { set(confidenceThreshold, v); return this; }
 
     /** Applies the {@code versatune.classifier} settings and domain list. */
-    public DomainClassifier configure(org.versatune.pipeline.config.Settings settings) {
+    public DomainClassifier configure(Settings settings) {
         var c = settings.section("classifier");
         return setDomains(settings.domains().names())
                 .setNumFeatures(c.getInt("num-features"))

@@ -3,6 +3,7 @@ package org.versatune.pipeline.config;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 
@@ -48,9 +49,9 @@ final class StrictKeys {
         if (reference.hasPathOrNull(path)) {
             return true;
         }
-        List<String> parts = com.typesafe.config.ConfigUtil.splitPath(path);
+        List<String> parts = ConfigUtil.splitPath(path);
         for (int i = parts.size() - 1; i > 0; i--) {
-            String prefix = com.typesafe.config.ConfigUtil.joinPath(parts.subList(0, i));
+            String prefix = ConfigUtil.joinPath(parts.subList(0, i));
             if (reference.hasPathOrNull(prefix)) {
                 ConfigValue v = reference.getValue(prefix);
                 return v.valueType() == ConfigValueType.OBJECT && ((ConfigObject) v).isEmpty();

@@ -9,6 +9,7 @@ import org.apache.commons.math3.linear.SingularValueDecomposition;
 import org.apache.commons.math3.random.Well19937c;
 
 import java.util.Arrays;
+import java.util.function.UnaryOperator;
 
 /**
  * A distribution over domains estimated from counts (docs/method.md section 1): shares, 95% intervals from the
@@ -170,7 +171,7 @@ public final class DomainDistribution {
     }
 
     /** Equal-tailed interval of an estimate of the shares: Dirichlet (Jeffreys) draws of the counts pushed through it. */
-    public static double[][] interval(long[] counts, java.util.function.UnaryOperator<double[]> estimate, double level,
+    public static double[][] interval(long[] counts, UnaryOperator<double[]> estimate, double level,
                                       int draws, long seed) {
         int k = counts.length;
         Well19937c rng = new Well19937c(seed);

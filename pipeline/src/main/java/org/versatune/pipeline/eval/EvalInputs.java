@@ -34,6 +34,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.zip.GZIPInputStream;
 
@@ -124,7 +125,7 @@ public final class EvalInputs {
 
     /** True when the file's first record has {@code question} and {@code choices} (the eval item format). */
     public static boolean isMultipleChoice(Configuration conf, String file) {
-        String name = file.toLowerCase(java.util.Locale.ROOT);
+        String name = file.toLowerCase(Locale.ROOT);
         if (!(name.endsWith(".jsonl") || name.endsWith(".jsonl.gz") || name.endsWith(".json") || name.endsWith(".json.gz"))) {
             return false;
         }

@@ -18,11 +18,13 @@ import java.awt.Color;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The report of an experiment folder (or of a single training run): one self-contained HTML page with PNG charts
@@ -247,14 +249,14 @@ public final class ExperimentReport {
         Path runs = new Path(source, "runs");
         if (fs.exists(runs)) {
             FileStatus[] dirs = fs.listStatus(runs);
-            java.util.Arrays.sort(dirs);
+            Arrays.sort(dirs);
             for (FileStatus sd : dirs) {
                 String s = sd.getPath().getName();
                 if (!(s.endsWith("-dynamic") || s.endsWith("-expand") || s.contains("-eta-"))) {
                     continue;
                 }
                 FileStatus[] seeds = fs.listStatus(sd.getPath());
-                java.util.Arrays.sort(seeds);   // listing order is the file system's; the report lists seeds in order
+                Arrays.sort(seeds);   // listing order is the file system's; the report lists seeds in order
                 for (FileStatus seed : seeds) {
                     Path h = new Path(seed.getPath(), "weight-history.json");
                     if (fs.exists(h)) {
@@ -277,7 +279,7 @@ public final class ExperimentReport {
 
     @SuppressWarnings("unchecked")
     private static void weightsTable(String title, List<Map<String, Object>> history, StringBuilder body) {
-        Map<Integer, Map<String, Object>> byStage = new java.util.TreeMap<>();
+        Map<Integer, Map<String, Object>> byStage = new TreeMap<>();
         List<String> domains = new ArrayList<>();
         for (Map<String, Object> r : history) {
             String d = (String) r.get("domain");

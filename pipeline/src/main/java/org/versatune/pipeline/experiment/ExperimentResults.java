@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The experiment's tables from every run's per-item test scores (docs/method.md section 5): one row per strategy x
@@ -275,7 +277,7 @@ public final class ExperimentResults {
         return c;
     }
 
-    private static double meanOver(Map<Long, TestScores> runs, java.util.function.ToDoubleFunction<TestScores> f) {
+    private static double meanOver(Map<Long, TestScores> runs, ToDoubleFunction<TestScores> f) {
         double s = 0;
         for (TestScores t : runs.values()) {
             s += f.applyAsDouble(t);
@@ -283,7 +285,7 @@ public final class ExperimentResults {
         return s / runs.size();
     }
 
-    private static double[] meanArrays(Map<Long, TestScores> runs, java.util.function.Function<TestScores, double[]> f) {
+    private static double[] meanArrays(Map<Long, TestScores> runs, Function<TestScores, double[]> f) {
         double[] s = null;
         for (TestScores t : runs.values()) {
             double[] v = f.apply(t);

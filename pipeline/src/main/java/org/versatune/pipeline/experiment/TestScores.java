@@ -6,10 +6,12 @@ import org.versatune.pipeline.eval.EvalMetrics;
 import org.versatune.pipeline.io.Json;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * One model's result on every item of a test set, per domain in id order, so that two models' tables line up item
@@ -96,7 +98,7 @@ public final class TestScores {
             throw new IllegalArgumentException(what + ": scored on domains " + other.domains + ", expected " + domains);
         }
         for (int d = 0; d < domains.size(); d++) {
-            if (!java.util.Arrays.equals(sftIds[d], other.sftIds[d]) || !java.util.Arrays.equals(mcIds[d], other.mcIds[d])) {
+            if (!Arrays.equals(sftIds[d], other.sftIds[d]) || !Arrays.equals(mcIds[d], other.mcIds[d])) {
                 throw new IllegalArgumentException(what + ": scored on other test items than the base model in domain '"
                         + domains.get(d) + "' (score every run on the same test set)");
             }
@@ -190,7 +192,7 @@ public final class TestScores {
         private static int[][] range(int[] sizes) {
             int[][] out = new int[sizes.length][];
             for (int d = 0; d < sizes.length; d++) {
-                out[d] = java.util.stream.IntStream.range(0, sizes[d]).toArray();
+                out[d] = IntStream.range(0, sizes[d]).toArray();
             }
             return out;
         }

@@ -2,8 +2,10 @@ package org.versatune.pipeline.ingest;
 
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.TaskContext;
 import org.apache.spark.sql.Row;
 import org.versatune.pipeline.io.HadoopConf;
+import org.versatune.pipeline.util.FaultInjection;
 
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
@@ -50,8 +52,8 @@ final class FileRecords implements Serializable {
     }
 
     Iterator<Row> read(String file) {
-        org.apache.spark.TaskContext tc = org.apache.spark.TaskContext.get();
-        org.versatune.pipeline.util.FaultInjection.task("ingest", tc == null ? 0 : tc.attemptNumber());
+        TaskContext tc = TaskContext.get();
+        FaultInjection.task("ingest", tc == null ? 0 : tc.attemptNumber());
         InputStream in;
         try {
             Path p = new Path(file);

@@ -116,7 +116,7 @@ public final class Ingest {
         boolean sft = cols.containsAll(List.of("id", "instruction", "output"));
         boolean text = cols.containsAll(List.of("id", "text"));
         if (!sft && !text) {
-            throw new org.versatune.pipeline.schema.TableSchema.SchemaMismatchException("Parquet input " + files
+            throw new TableSchema.SchemaMismatchException("Parquet input " + files
                     + " has columns " + Arrays.toString(df.columns()) + "; expected an SFT table [id, domain?, instruction, "
                     + "input?, output, source?] or a text table [id, domain?, text, source?]");
         }

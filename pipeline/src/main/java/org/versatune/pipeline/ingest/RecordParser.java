@@ -7,8 +7,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.spark.sql.Row;
 import org.versatune.pipeline.domain.Domains;
+import org.versatune.pipeline.io.InputPaths;
 
 import java.io.Serializable;
+import java.net.URLDecoder;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
@@ -49,11 +51,11 @@ final class RecordParser implements Serializable {
         int at = file.lastIndexOf("/domain=");
         if (at >= 0) {
             int end = file.indexOf('/', at + 1);
-            String d = java.net.URLDecoder.decode(file.substring(at + 8, end < 0 ? file.length() : end),
-                    java.nio.charset.StandardCharsets.UTF_8);
+            String d = URLDecoder.decode(file.substring(at + 8, end < 0 ? file.length() : end),
+                    StandardCharsets.UTF_8);
             return "__HIVE_DEFAULT_PARTITION__".equals(d) ? null : d;
         }
-        String stem = org.versatune.pipeline.io.InputPaths.stem(file);
+        String stem = InputPaths.stem(file);
         return domains.contains(stem) ? stem : null;
     }
 

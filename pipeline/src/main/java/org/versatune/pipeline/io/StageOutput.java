@@ -1,6 +1,7 @@
 package org.versatune.pipeline.io;
 
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
@@ -10,6 +11,9 @@ import org.versatune.pipeline.config.Settings;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -111,7 +115,7 @@ public final class StageOutput {
 
     private static String readMarker(FileSystem fs, Path marker) throws IOException {
         try (var in = fs.open(marker)) {
-            String text = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             int nl = text.indexOf('\n');
             return (nl < 0 ? text : text.substring(0, nl)).trim();
         }
@@ -141,9 +145,9 @@ public final class StageOutput {
         String me = HOST + " " + ProcessHandle.current().pid() + " " + java.time.Instant.now();
         for (int attempt = 0; attempt < 2; attempt++) {
             try (var out = fs.create(lock, false)) {
-                out.write((me + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                out.write((me + "\n").getBytes(StandardCharsets.UTF_8));
                 return;
-            } catch (org.apache.hadoop.fs.FileAlreadyExistsException e) {
+            } catch (FileAlreadyExistsException e) {
                 String owner = readMarker(fs, lock);
                 String[] f = owner.split(" ");
                 long pid = f.length >= 2 && f[1].matches("\\d+") ? Long.parseLong(f[1]) : -1;
@@ -168,8 +172,8 @@ public final class StageOutput {
 
     private static String hostName() {
         try {
-            return java.net.InetAddress.getLocalHost().getHostName().replace(' ', '_');
-        } catch (java.net.UnknownHostException e) {
+            return InetAddress.getLocalHost().getHostName().replace(' ', '_');
+        } catch (UnknownHostException e) {
             return "unknown-host";   // then a lock left by a killed run must be removed by hand (the message says where)
         }
     }

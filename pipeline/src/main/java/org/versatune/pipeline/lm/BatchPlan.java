@@ -4,6 +4,7 @@ import org.versatune.pipeline.util.Seeds;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 
@@ -46,7 +47,7 @@ public final class BatchPlan {
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
         }
-        java.util.Collections.shuffle(Arrays.asList(order), rnd);
+        Collections.shuffle(Arrays.asList(order), rnd);
         int window = Math.max(1, 64 * Math.max(1, tokensPerBatch / context));
         List<int[]> batches = new ArrayList<>();
         for (int from = 0; from < order.length; from += window) {
@@ -69,7 +70,7 @@ public final class BatchPlan {
                 batches.add(cur.stream().mapToInt(Integer::intValue).toArray());
             }
         }
-        java.util.Collections.shuffle(batches, rnd);
+        Collections.shuffle(batches, rnd);
         cachedEpoch = epoch;
         cached = batches;
         return batches;

@@ -1,14 +1,17 @@
 package org.versatune.pipeline.lm;
 
+import java.io.ByteArrayOutputStream;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -87,7 +90,7 @@ public final class BpeTokenizer implements Serializable {
             count[idx++] = e.getValue();
         }
         Map<Long, Long> pairCount = new HashMap<>();
-        Map<Long, java.util.Set<Integer>> where = new HashMap<>();
+        Map<Long, Set<Integer>> where = new HashMap<>();
         for (int w = 0; w < n; w++) {
             addPairs(syms[w], count[w], w, pairCount, where, 1);
         }
@@ -112,7 +115,7 @@ public final class BpeTokenizer implements Serializable {
             left[made] = a;
             right[made] = b;
             made++;
-            java.util.Set<Integer> affected = where.remove(top[1]);
+            Set<Integer> affected = where.remove(top[1]);
             pairCount.remove(top[1]);
             List<Integer> ws = new ArrayList<>(affected);
             ws.sort(Integer::compare);
@@ -133,11 +136,11 @@ public final class BpeTokenizer implements Serializable {
         return new BpeTokenizer(Arrays.copyOf(left, made), Arrays.copyOf(right, made));
     }
 
-    private static void addPairs(int[] s, int c, int w, Map<Long, Long> pairCount, Map<Long, java.util.Set<Integer>> where, int sign) {
+    private static void addPairs(int[] s, int c, int w, Map<Long, Long> pairCount, Map<Long, Set<Integer>> where, int sign) {
         addPairs(s, c, w, pairCount, where, sign, null);
     }
 
-    private static void addPairs(int[] s, int c, int w, Map<Long, Long> pairCount, Map<Long, java.util.Set<Integer>> where,
+    private static void addPairs(int[] s, int c, int w, Map<Long, Long> pairCount, Map<Long, Set<Integer>> where,
                                  int sign, Map<Long, Long> changed) {
         for (int i = 0; i + 1 < s.length; i++) {
             long k = key(s[i], s[i + 1]);
@@ -148,7 +151,7 @@ public final class BpeTokenizer implements Serializable {
                 pairCount.put(k, v);
             }
             if (sign > 0) {
-                where.computeIfAbsent(k, x -> new java.util.HashSet<>()).add(w);
+                where.computeIfAbsent(k, x -> new HashSet<>()).add(w);
             }
             if (changed != null) {
                 changed.put(k, v);
@@ -282,7 +285,7 @@ public final class BpeTokenizer implements Serializable {
     }
 
     public String decode(int[] ids, int from, int to) {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (int i = from; i < to; i++) {
             int id = ids[i];
             if (id >= BYTES && id < bytesOf.length) {

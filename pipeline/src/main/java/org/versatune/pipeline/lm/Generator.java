@@ -1,9 +1,11 @@
 package org.versatune.pipeline.lm;
 
+import com.typesafe.config.Config;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.versatune.pipeline.util.Seeds;
 
+import java.io.Serializable;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
@@ -24,7 +26,7 @@ public final class Generator {
      * models, which drift across topics at temperature 1, stay on the topic they began with.
      */
     public record Sampling(int maxTokens, double temperature, double topP, int topK, double repetitionPenalty,
-                           int focusAfter, double focusTemperature) implements java.io.Serializable {
+                           int focusAfter, double focusTemperature) implements Serializable {
         public Sampling {
             if (maxTokens < 1 || temperature < 0 || topP <= 0 || topP > 1 || topK < 0 || repetitionPenalty <= 0
                     || focusAfter < 0 || focusTemperature < 0) {
@@ -36,7 +38,7 @@ public final class Generator {
             this(maxTokens, temperature, topP, topK, repetitionPenalty, 0, temperature);
         }
 
-        public static Sampling from(com.typesafe.config.Config c) {
+        public static Sampling from(Config c) {
             return new Sampling(c.getInt("max-tokens"), c.getDouble("temperature"), c.getDouble("top-p"),
                     c.getInt("top-k"), c.getDouble("repetition-penalty"), c.getInt("focus-after-tokens"),
                     c.getDouble("focus-temperature"));

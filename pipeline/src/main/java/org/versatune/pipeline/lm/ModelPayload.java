@@ -1,10 +1,13 @@
 package org.versatune.pipeline.lm;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.versatune.pipeline.io.Json;
 
+import java.io.IOException;
 import java.io.Serializable;
+import java.io.UncheckedIOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -52,15 +55,15 @@ public final class ModelPayload implements Serializable {
 
     private Loaded decode() {
         try {
-            LmConfig cfg = LmConfig.fromJson(Json.MAPPER.readValue(modelJson, new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() { }));
-            BpeTokenizer tok = BpeTokenizer.fromJson(Json.MAPPER.readValue(tokenizerJson, new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() { }));
+            LmConfig cfg = LmConfig.fromJson(Json.MAPPER.readValue(modelJson, new TypeReference<Map<String, Object>>() { }));
+            BpeTokenizer tok = BpeTokenizer.fromJson(Json.MAPPER.readValue(tokenizerJson, new TypeReference<Map<String, Object>>() { }));
             INDArray p = ParamIO.fromBytes(params, DataType.FLOAT, params.length / 4);
             if (CACHE.size() > 4) {
                 CACHE.clear(); // models of finished jobs: keep the executor's memory bounded
             }
             return new Loaded(cfg, tok, p);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -1,9 +1,12 @@
 package org.versatune.pipeline.lm;
 
+import com.typesafe.config.Config;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.Adam;
+
+import java.io.Serializable;
 
 /**
  * Adam (ND4J's updater) over the flat parameter vector, with linear warm-up then cosine decay of the learning
@@ -13,7 +16,7 @@ import org.nd4j.linalg.learning.config.Adam;
 public final class Optimizer {
     /** Learning-rate schedule and clipping; {@code totalSteps} is the length of the cosine. */
     public record Schedule(double lr, double minLrRatio, int warmupSteps, long totalSteps, double clipNorm,
-                           double beta1, double beta2, double epsilon) implements java.io.Serializable {
+                           double beta1, double beta2, double epsilon) implements Serializable {
         public double lrAt(long step) {
             if (step < warmupSteps) {
                 return lr * (step + 1) / warmupSteps;
@@ -23,7 +26,7 @@ public final class Optimizer {
             return min + 0.5 * (lr - min) * (1 + Math.cos(Math.PI * progress));
         }
 
-        public static Schedule from(com.typesafe.config.Config c, long totalSteps) {
+        public static Schedule from(Config c, long totalSteps) {
             return new Schedule(c.getDouble("learning-rate"), c.getDouble("min-lr-ratio"), c.getInt("warmup-steps"),
                     totalSteps, c.getDouble("clip-norm"), c.getDouble("beta1"), c.getDouble("beta2"), c.getDouble("epsilon"));
         }

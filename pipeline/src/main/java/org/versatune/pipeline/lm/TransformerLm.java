@@ -4,14 +4,16 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastSubOp;
-import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
-import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinearDerivative;
 import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear;
+import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinearDerivative;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.GELU;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.GELUDerivative;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Random;
 
 import static org.nd4j.linalg.indexing.NDArrayIndex.all;
@@ -108,7 +110,7 @@ public final class TransformerLm {
      * varying length (SFT) reuse one allocation instead of one per shape.
      */
     private final class Arena {
-        private final java.util.Map<String, INDArray> flat = new java.util.HashMap<>();
+        private final Map<String, INDArray> flat = new HashMap<>();
 
         INDArray view(String name, long... shape) {
             long n = 1;
@@ -125,7 +127,7 @@ public final class TransformerLm {
     }
 
     private final Arena arena = new Arena();
-    private final java.util.Map<Integer, INDArray> causalMasks = new java.util.HashMap<>();
+    private final Map<Integer, INDArray> causalMasks = new HashMap<>();
 
     private final class Activations {
         final int b, t, n, d, h, heads, dh;

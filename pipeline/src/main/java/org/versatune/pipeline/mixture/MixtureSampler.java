@@ -6,7 +6,9 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.expressions.Window;
 import org.versatune.pipeline.domain.Domains;
 import org.versatune.pipeline.schema.TableSchema;
+import org.versatune.pipeline.spark.TaskFaults;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -63,8 +65,8 @@ public final class MixtureSampler {
         if (policy == Shortage.REPLACE) {
             return c;
         }
-        long total = java.util.Arrays.stream(c).sum();
-        if (total > java.util.Arrays.stream(pool).sum()) {
+        long total = Arrays.stream(c).sum();
+        if (total > Arrays.stream(pool).sum()) {
             throw new IllegalArgumentException("the pool has " + java.util.Arrays.stream(pool).sum() + " records, fewer than the "
                     + total + " requested; use shortage policy replace or a smaller size");
         }
@@ -96,13 +98,13 @@ public final class MixtureSampler {
 
     private static double[] ones(int k) {
         double[] o = new double[k];
-        java.util.Arrays.fill(o, 1);
+        Arrays.fill(o, 1);
         return o;
     }
 
     /** The mixture rows ({@code mixture.avsc}) for the given per-domain counts. */
     public static Dataset<Row> sample(Dataset<Row> pool, Domains domains, long[] counts, long[] poolSizes, long seed, int stage) {
-        Dataset<Row> ranked = org.versatune.pipeline.spark.TaskFaults.hook(pool, "compose").withColumn("mixture_rank", rank(seed, stage));
+        Dataset<Row> ranked = TaskFaults.hook(pool, "compose").withColumn("mixture_rank", rank(seed, stage));
         // cut-offs: the (c mod n)-th record of each domain in rank order
         Map<String, Long> remainder = new LinkedHashMap<>();
         Map<String, Long> full = new HashMap<>();

@@ -2,6 +2,7 @@ package org.versatune.pipeline.mixture;
 
 import org.versatune.pipeline.domain.Domains;
 
+import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -24,7 +25,7 @@ public enum MixtureStrategy {
             }
         }
         throw new IllegalArgumentException("unknown strategy '" + s + "'; expected one of "
-                + java.util.Arrays.stream(values()).map(MixtureStrategy::key).toList());
+                + Arrays.stream(values()).map(MixtureStrategy::key).toList());
     }
 
     public boolean needsDistribution() {
@@ -43,7 +44,7 @@ public enum MixtureStrategy {
         int k = domains.size();
         double[] w = new double[k];
         switch (this) {
-            case UNIFORM -> java.util.Arrays.fill(w, 1.0 / k);
+            case UNIFORM -> Arrays.fill(w, 1.0 / k);
             case VERSATUNE -> w = require(in.distribution(), "distribution").clone();
             case INVERSE -> {
                 double[] p = require(in.distribution(), "distribution");
@@ -83,7 +84,7 @@ public enum MixtureStrategy {
                         rest[i] = i == t ? 0 : 1;
                     }
                 }
-                double sum = java.util.Arrays.stream(rest).sum();
+                double sum = Arrays.stream(rest).sum();
                 for (int i = 0; i < k; i++) {
                     w[i] = i == t ? alpha : sum == 0 ? (1 - alpha) / (k - 1) : (1 - alpha) * rest[i] / sum;
                 }

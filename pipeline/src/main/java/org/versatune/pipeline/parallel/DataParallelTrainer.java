@@ -1,9 +1,11 @@
 package org.versatune.pipeline.parallel;
 
+import com.typesafe.config.Config;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
@@ -47,7 +49,7 @@ public final class DataParallelTrainer {
     public record Options(int localSteps, int tokensPerBatch, long seed, String label, long planOffset, int threadsPerTask)
             implements Serializable {
         /** Options with threads per task worked out for this session (see {@link NdThreads#forTask}). */
-        public static Options of(SparkSession spark, com.typesafe.config.Config train, int partitions, long seed, String label,
+        public static Options of(SparkSession spark, Config train, int partitions, long seed, String label,
                                  long planOffset) {
             int slots = spark.sparkContext().isLocal() ? Math.min(partitions, Runtime.getRuntime().availableProcessors()) : 1;
             int configured = train.getInt("threads-per-task");
@@ -191,7 +193,7 @@ public final class DataParallelTrainer {
         MemoryCheck.requireTrainingFits(cfg, o.tokensPerBatch(), 1);
         NdThreads.use(o.threadsPerTask());
         BatchPlan plan = new BatchPlan(ex, o.tokensPerBatch(), ctx, planSeed(o.seed(), o.label(), p));
-        TransformerLm model = new TransformerLm(cfg, org.nd4j.linalg.api.buffer.DataType.FLOAT, Nd4j.createFromArray(params));
+        TransformerLm model = new TransformerLm(cfg, DataType.FLOAT, Nd4j.createFromArray(params));
         Optimizer opt = new Optimizer(schedule, Nd4j.createFromArray(moments));
         LocalTrainer.Totals t = LocalTrainer.run(model, opt, schedule, plan, from, to, o.planOffset(), null);
         Part s = new Part();

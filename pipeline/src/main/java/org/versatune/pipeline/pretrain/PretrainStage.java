@@ -8,6 +8,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
@@ -36,6 +37,7 @@ import org.versatune.pipeline.parallel.DataParallelTrainer;
 import org.versatune.pipeline.util.Seeds;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -96,7 +98,7 @@ public final class PretrainStage {
         }
         double heldout = pre.getDouble("heldout-fraction");
         docs = docs.withColumn("heldout", org.apache.spark.sql.functions.udf(
-                (org.apache.spark.sql.api.java.UDF1<String, Boolean>) id -> Seeds.uniform(seed, "heldout:" + id) < heldout,
+                (UDF1<String, Boolean>) id -> Seeds.uniform(seed, "heldout:" + id) < heldout,
                 DataTypes.BooleanType).apply(col("id"))).persist(StorageLevel.MEMORY_AND_DISK());
 
         PretrainDocuments documents = PretrainDocuments.of(docs, inputs, InputPaths.expand(conf, inputs), seed, heldout);
@@ -222,7 +224,7 @@ public final class PretrainStage {
     static Dataset<Row> windows(SparkSession spark, Dataset<Row> docs, Broadcast<BpeTokenizer> tok, int context, long seed) {
         JavaRDD<Row> rows = docs.select("id", "domain", "text", "heldout").javaRDD().flatMap(r -> {
             int[] body = tok.value().encode(r.getString(2));
-            int[] all = java.util.Arrays.copyOf(body, body.length + 1);
+            int[] all = Arrays.copyOf(body, body.length + 1);
             all[all.length - 1] = BpeTokenizer.EOS;
             List<Row> out = new ArrayList<>();
             for (int start = 0, c = 0; start < all.length; start += context, c++) {

@@ -1,5 +1,6 @@
 package org.versatune.pipeline.probe;
 
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -27,6 +28,7 @@ import org.versatune.pipeline.lm.ModelPayload;
 import org.versatune.pipeline.lm.NdThreads;
 import org.versatune.pipeline.lm.TransformerLm;
 import org.versatune.pipeline.schema.TableSchema;
+import org.versatune.pipeline.util.FaultInjection;
 import org.versatune.pipeline.util.Seeds;
 
 import java.util.ArrayList;
@@ -95,7 +97,7 @@ public final class KnowledgeProbe {
         LOG.info("probe: generating {} in {} tasks", what, partitions);
         spark.sparkContext().setJobDescription("probe: generate " + what);
         JavaRDD<Row> out = jsc.parallelize(ids, partitions).mapPartitions(it -> {
-            org.versatune.pipeline.util.FaultInjection.task("probe", org.apache.spark.TaskContext.get().attemptNumber());
+            FaultInjection.task("probe", TaskContext.get().attemptNumber());
             NdThreads.use(threads);
             ModelPayload.Loaded loaded = bc.value().load();
             TransformerLm lm = loaded.newModel();

@@ -1,8 +1,12 @@
 package org.versatune.pipeline.spark;
 
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import org.versatune.pipeline.config.Settings;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
 
 /**
  * SparkSession for a VersaTune run. Under spark-submit or in a notebook the existing master and settings
@@ -33,9 +37,9 @@ public final class Sessions {
     /** Local outputs without Hadoop's .crc side files (they clutter run folders and add nothing on a local disk). */
     static SparkSession withoutChecksumFiles(SparkSession spark) {
         try {
-            org.apache.hadoop.fs.FileSystem.getLocal(spark.sparkContext().hadoopConfiguration()).setWriteChecksum(false);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            FileSystem.getLocal(spark.sparkContext().hadoopConfiguration()).setWriteChecksum(false);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
         return spark;
     }

@@ -1,5 +1,7 @@
 package org.versatune.pipeline.train;
 
+import com.typesafe.config.Config;
+
 import java.io.Serializable;
 import java.util.Arrays;
 
@@ -32,7 +34,7 @@ public final class DomainWeightUpdater implements Serializable {
             return new Params(Preset.PAPER, 1.0, 0.0, 0.0, 0.0, 0.0);
         }
 
-        public static Params from(com.typesafe.config.Config c) {
+        public static Params from(Config c) {
             Preset p = Preset.valueOf(c.getString("preset").toUpperCase(java.util.Locale.ROOT));
             return p == Preset.PAPER ? new Params(p, c.getDouble("eta"), 0.0, 0.0, 0.0, 0.0) : new Params(p, c.getDouble("eta"), c.getDouble("lambda"),
                     c.getDouble("smoothing"), c.getDouble("floor"), c.getDouble("max-change"));

@@ -1,5 +1,6 @@
 package org.versatune.pipeline.train;
 
+import org.apache.spark.HashPartitioner;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -9,6 +10,10 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.expressions.Window;
 import org.versatune.pipeline.lm.BpeTokenizer;
 import org.versatune.pipeline.lm.SftFormat;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
@@ -36,14 +41,14 @@ public final class SftData {
         // sorted, so the shards do not depend on how the input was partitioned
         return keyed.select("_shard", "_key", "id", "copy", "instruction", "input", "output", "text").javaRDD()
                 .mapToPair(r -> new scala.Tuple2<>(r.getInt(0), r))
-                .partitionBy(new org.apache.spark.HashPartitioner(partitions))
+                .partitionBy(new HashPartitioner(partitions))
                 .values()
                 .mapPartitions(it -> {
-                    java.util.List<Row> rows = new java.util.ArrayList<>();
+                    List<Row> rows = new ArrayList<>();
                     it.forEachRemaining(rows::add);
-                    rows.sort(java.util.Comparator.<Row>comparingLong(r -> r.getLong(1)).thenComparing(r -> r.getString(2))
+                    rows.sort(Comparator.<Row>comparingLong(r -> r.getLong(1)).thenComparing(r -> r.getString(2))
                             .thenComparingInt(r -> r.getInt(3)));
-                    java.util.List<SftFormat.Example> out = new java.util.ArrayList<>(rows.size());
+                    List<SftFormat.Example> out = new ArrayList<>(rows.size());
                     for (Row r : rows) {
                         out.add(r.isNullAt(7) ? SftFormat.sft(bt.value(), r.getString(4), r.getString(5), r.getString(6), context)
                                 : SftFormat.window(windowTokens(bt.value(), r.getString(7), context)));

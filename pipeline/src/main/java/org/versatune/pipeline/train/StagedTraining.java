@@ -94,7 +94,7 @@ public final class StagedTraining {
                 return s;
             }
             // a run folder holding only its own pretrained base model (and hidden files) is a fresh run
-            boolean fresh = !fs.exists(run) || java.util.Arrays.stream(fs.listStatus(run)).map(st -> st.getPath().getName())
+            boolean fresh = !fs.exists(run) || Arrays.stream(fs.listStatus(run)).map(st -> st.getPath().getName())
                     .allMatch(n -> n.startsWith(".") || n.equals("base"));
             if (!fresh) {
                 if (overwrite) {
