@@ -4,6 +4,13 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import com.fasterxml.jackson.databind.JsonNode;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.versatune.pipeline.io.Json;
+import org.versatune.pipeline.lm.BpeTokenizer;
+import org.versatune.pipeline.lm.LmCheckpoint;
+import org.versatune.pipeline.lm.LmConfig;
+import org.versatune.pipeline.lm.TransformerLm;
 import org.versatune.pipeline.testing.Samples;
 import org.versatune.pipeline.testing.SparkExtension;
 
@@ -15,6 +22,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -45,7 +54,7 @@ class MainTest {
         System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
         try {
             for (String cmd : new String[]{"ingest", "classifier", "classify", "pretrain", "evaluate", "probe", "compose",
-                    "reference", "train", "experiment", "report", "demo", "bench"}) {
+                    "reference", "train", "experiment", "report", "demo", "bench", "score", "generate"}) {
                 Result r = run(cmd, "--help");
                 assertThat(r.code()).as(cmd).isZero();
                 assertThat(r.out()).as(cmd).contains("Usage:");
@@ -134,5 +143,33 @@ class MainTest {
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err()).contains("is not a domain classifier");
         assertThat(Files.exists(dir.resolve("o"))).isFalse();
+    }
+
+    /** score and generate: what anyone can compare with their own implementation. */
+    @Test
+    void scoreAndGreedyGenerateAreReproducible(SparkSession spark, @TempDir Path dir) throws Exception {
+        BpeTokenizer tok = BpeTokenizer.train(List.of("the court held that the statute applies", "def f(x): return x",
+                "blood pressure and the heart", "interest rates and the market"), 320);
+        LmConfig cfg = new LmConfig(tok.vocabSize(), 48, 32, 1, 2, 2, LmConfig.RELU);
+        String model = dir.resolve("model").toString();
+        new LmCheckpoint(cfg, tok, TransformerLm.initialise(cfg, 3, DataType.FLOAT).params(), null, Map.of())
+                .save(spark.sparkContext().hadoopConfiguration(), model);
+        Path texts = Samples.write(dir.resolve("texts.jsonl"), "{\"id\": \"a\", \"text\": \"the court held\"}\n"
+                + "{\"id\": \"b\", \"text\": \"def f(x): return x\"}\n");
+        Result s = run("score", "--model", model, "--input", texts.toString(), "--output", dir.resolve("scores.json").toString());
+        assertThat(s.code()).as(s.err()).isZero();
+        JsonNode rows = Json.MAPPER.readTree(dir.resolve("scores.json").toFile());
+        assertThat(rows).hasSize(2);
+        assertThat(rows.get(0).get("id").asText()).isEqualTo("a");
+        assertThat(rows.get(0).get("tokens").size()).isEqualTo(tok.encode("the court held").length);
+        assertThat(rows.get(0).get("mean_nll").asDouble()).isPositive();
+        assertThat(rows.get(1).get("top5_logits")).hasSize(5);
+        Result g1 = run("generate", "--model", model, "--prompt", "the court", "--max-tokens", "6", "--greedy");
+        Result g2 = run("generate", "--model", model, "--prompt", "the court", "--max-tokens", "6", "--greedy", "--seed", "9");
+        assertThat(g1.code()).as(g1.err()).isZero();
+        JsonNode out = Json.MAPPER.readTree(g1.out());
+        assertThat(out.get("tokens").size()).isBetween(1, 6);
+        assertThat(out.get("prompt_tokens").size()).isEqualTo(tok.encode("the court").length);
+        assertThat(g2.out()).isEqualTo(g1.out());   // greedy: no randomness, whatever the seed
     }
 }
