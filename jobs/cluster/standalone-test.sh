@@ -3,7 +3,7 @@
 # Maven build already has (a SPARK_HOME assembled from them, no downloads). The shaded jar is spark-submitted in
 # client deploy mode for the pipeline (ingest -> classifier -> classify -> pretrain -> probe -> compose -> a short
 # two-partition train, so two executors) and in cluster deploy mode for compose; results are compared with local
-# mode (mixtures identical by fingerprint, final weights equal within 1e-9). The full mode also kills an executor JVM
+# mode (mixtures identical by fingerprint, final weights and probe shares equal within 1e-9). The full mode also kills an executor JVM
 # (kill -9) mid training round and mid probe and checks the stages still give the undisturbed result. Everything is
 # torn down at the end.
 # Usage: jobs/cluster/standalone-test.sh [--reduced] [WORK_DIR]     (build first: mvn -B -DskipTests package)
@@ -85,9 +85,11 @@ pipeline() {  # $1 = runner (submit client | local_run), $2 = output root
     $run pretrain --input "$S/pretrain" --mix "law=0.10,medicine=0.10,finance=0.05,science=0.15,code=0.25,general=0.35" \
       --tokens 150000 --output "$out/base"
     $run probe --model "$out/base" --classifier "$out/classifier" --output "$out/probe"
-    $run compose --pool "$out/ingest/records" --weights versatune --distribution "$out/probe/distribution.json" --size 300 --output "$out/mixture"
+    # a base of 150k tokens is too small to be probed reliably: its probe is untrusted, and the test composes anyway
+    $run compose --pool "$out/ingest/records" --weights versatune --distribution "$out/probe/distribution.json" --size 300 \
+      --allow-untrusted-probe --output "$out/mixture"
     $run train --model "$out/base" --pool "$out/ingest/records" --eval "$S/sft" --weights versatune \
-      --distribution "$out/probe/distribution.json" --output "$out/train"
+      --distribution "$out/probe/distribution.json" --allow-untrusted-probe --output "$out/train"
   else
     $run compose --pool "$out/ingest/records" --weights uniform --size 300 --output "$out/mixture"
   fi
@@ -100,7 +102,7 @@ pipeline "submit client" "$WORK/client"
 echo "== cluster deploy mode (compose)" >&2
 if [ "$REDUCED" = 0 ]; then
   submit cluster compose --pool "$WORK/client/ingest/records" --weights versatune --distribution "$WORK/client/probe/distribution.json" \
-    --size 300 --output "$WORK/cluster-mode/mixture"
+    --size 300 --allow-untrusted-probe --output "$WORK/cluster-mode/mixture"
 else
   submit cluster compose --pool "$WORK/client/ingest/records" --weights uniform --size 300 --output "$WORK/cluster-mode/mixture"
 fi
@@ -137,7 +139,7 @@ if [ "$REDUCED" = 0 ]; then
   S="$ROOT/samples"
   # the first progress line comes after the first averaging round: half a second later the next one runs
   faulted train "train stage-1: " 0.5 train --model "$WORK/client/base" --pool "$WORK/client/ingest/records" --eval "$S/sft" \
-    --weights versatune --distribution "$WORK/client/probe/distribution.json" --output "$WORK/executor-loss/train"
+    --weights versatune --distribution "$WORK/client/probe/distribution.json" --allow-untrusted-probe --output "$WORK/executor-loss/train"
   faulted probe "probe: generating .* samples" 1 probe --model "$WORK/client/base" --classifier "$WORK/client/classifier" \
     --output "$WORK/executor-loss/probe"
 fi
@@ -154,12 +156,17 @@ if not reduced:
     diff = max(abs(a["final_weights"][d] - b["final_weights"][d]) for d in a["final_weights"])
     assert diff <= 1e-9, f"final weights differ by {diff}"
     pa, pb = load(f"{work}/local/probe/distribution.json"), load(f"{work}/client/probe/distribution.json")
-    assert pa["domains"] == pb["domains"], "probe distributions differ"
-    print("probe distribution identical; final weights equal (max difference %g)" % diff)
+    # the same samples and labels; the adjusted shares may differ in the last digits between JVMs (Math.exp and
+    # log may differ by an ulp between the interpreter and compiled code), so they are compared to 1e-9
+    assert pa["calibration"]["counts"] == pb["calibration"]["counts"], "probe calibrations differ"
+    pdiff = max(abs(pa["domains"][d][k] - pb["domains"][d][k]) for d in pa["domains"] for k in ("raw", "corrected"))
+    assert pdiff <= 1e-9, f"probe distributions differ by {pdiff}"
+    print("probe distributions equal (max difference %g); final weights equal (max difference %g)" % (pdiff, diff))
     c = load(f"{work}/executor-loss/train/summary.json")
-    diff = max(abs(a["final_weights"][d] - c["final_weights"][d]) for d in a["final_weights"])
-    assert diff <= 1e-9, f"after an executor loss the final weights differ by {diff}"
-    assert load(f"{work}/executor-loss/probe/distribution.json")["domains"] == pa["domains"], "probe differs after an executor loss"
-    print("executor killed mid-round and mid-probe: same final weights (max difference %g) and the same probe" % diff)
+    lost = max(abs(b["final_weights"][d] - c["final_weights"][d]) for d in b["final_weights"])
+    assert lost == 0, f"after an executor loss the final weights differ from the undisturbed client run by {lost}"
+    pc = load(f"{work}/executor-loss/probe/distribution.json")
+    assert pc["domains"] == pb["domains"], "the probe differs from the undisturbed client run after an executor loss"
+    print("executor killed mid-round and mid-probe: final weights and probe bit-identical to the undisturbed client run")
 print("CLUSTER TEST OK")
 PY
