@@ -7,26 +7,33 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Shape of the causal transformer: pre-LayerNorm blocks (attention + GELU MLP, linear layers without biases),
- * learned positions, output projection tied to the token embedding.
+ * Shape of the causal transformer: pre-LayerNorm blocks (attention + MLP), learned positions, output projection
+ * tied to the token embedding. Our own models have linear layers without biases (as in PaLM/LLaMA) and GELU
+ * (ND4J's sigmoid form) or ReLU; GPT-2 checkpoints add a bias to every linear layer and use GELU's tanh form.
  */
-public record LmConfig(int vocabSize, int context, int dModel, int layers, int heads, int mlpRatio, String activation)
-        implements Serializable {
+public record LmConfig(int vocabSize, int context, int dModel, int layers, int heads, int mlpRatio, String activation,
+                       boolean biases) implements Serializable {
     public static final String GELU = "gelu";
     public static final String RELU = "relu";
+    /** 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), GPT-2's "gelu_new". */
+    public static final String GELU_TANH = "gelu-tanh";
 
     public LmConfig(int vocabSize, int context, int dModel, int layers, int heads, int mlpRatio) {
         this(vocabSize, context, dModel, layers, heads, mlpRatio, GELU);
     }
 
+    public LmConfig(int vocabSize, int context, int dModel, int layers, int heads, int mlpRatio, String activation) {
+        this(vocabSize, context, dModel, layers, heads, mlpRatio, activation, false);
+    }
+
     public LmConfig {
-        if (!GELU.equals(activation) && !RELU.equals(activation)) {
-            throw new IllegalArgumentException("activation must be gelu or relu, got " + activation);
+        if (!GELU.equals(activation) && !RELU.equals(activation) && !GELU_TANH.equals(activation)) {
+            throw new IllegalArgumentException("activation must be gelu, gelu-tanh or relu, got " + activation);
         }
         if (dModel % heads != 0) {
             throw new IllegalArgumentException("d-model " + dModel + " is not divisible by heads " + heads);
         }
-        if (vocabSize < 260 || context < 2 || layers < 1 || mlpRatio < 1) {
+        if (vocabSize < 256 || context < 2 || layers < 1 || mlpRatio < 1) {
             throw new IllegalArgumentException("invalid model shape: " + this);
         }
     }
@@ -34,7 +41,8 @@ public record LmConfig(int vocabSize, int context, int dModel, int layers, int h
     /** From {@code versatune.lm.model} with the tokenizer's vocabulary size. */
     public static LmConfig from(Config model, int vocabSize) {
         return new LmConfig(vocabSize, model.getInt("context"), model.getInt("d-model"), model.getInt("layers"),
-                model.getInt("heads"), model.getInt("mlp-ratio"), model.getString("activation"));
+                model.getInt("heads"), model.getInt("mlp-ratio"), model.getString("activation"),
+                model.hasPath("biases") && model.getBoolean("biases"));
     }
 
     public int headDim() {
@@ -49,7 +57,7 @@ public record LmConfig(int vocabSize, int context, int dModel, int layers, int h
     long blockParams() {
         long d = dModel;
         long h = hidden();
-        return 4 * d + d * 3 * d + d * d + d * h + h * d;
+        return 4 * d + d * 3 * d + d * d + d * h + h * d + (biases ? 3 * d + d + h + d : 0);
     }
 
     public long numParams() {
@@ -83,6 +91,9 @@ public record LmConfig(int vocabSize, int context, int dModel, int layers, int h
         m.put("heads", heads);
         m.put("mlp_ratio", mlpRatio);
         m.put("activation", activation);
+        if (biases) {
+            m.put("biases", true);      // written only when set, so checkpoints without biases read as before
+        }
         m.put("parameters", numParams());
         return m;
     }
@@ -92,7 +103,7 @@ public record LmConfig(int vocabSize, int context, int dModel, int layers, int h
             throw new IllegalArgumentException("unsupported model architecture " + m.get("architecture"));
         }
         return new LmConfig(i(m, "vocab_size"), i(m, "context"), i(m, "d_model"), i(m, "layers"), i(m, "heads"), i(m, "mlp_ratio"),
-                String.valueOf(m.getOrDefault("activation", GELU)));
+                String.valueOf(m.getOrDefault("activation", GELU)), Boolean.TRUE.equals(m.get("biases")));
     }
 
     private static int i(Map<String, Object> m, String k) {

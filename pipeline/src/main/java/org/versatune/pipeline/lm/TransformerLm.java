@@ -27,14 +27,16 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.point;
  * or batched {@code Nd4j.matmul} on strided views, so no head-splitting copies are made. Column sums are GEMMs
  * against a ones vector, which is much faster in ND4J than {@code sum(0)}.
  *
- * <p>Block: x += attn(LN1(x))·Wo; x += act(LN2(x)·W1)·W2 with act GELU or ReLU (ND4J ops). Linear layers
- * have no biases (as in PaLM/LLaMA), and the residual additions are folded into the GEMMs (beta = 1).
+ * <p>Block: x += attn(LN1(x))·Wo; x += act(LN2(x)·W1)·W2 with act GELU, GELU (tanh form) or ReLU. Our own
+ * models' linear layers have no biases (as in PaLM/LLaMA); GPT-2 checkpoints add one to each linear layer (a
+ * row vector added after the GEMM, its gradient a column sum). Residual additions are folded into the GEMMs
+ * (beta = 1).
  */
 public final class TransformerLm {
     static final double LN_EPS = 1e-5;
 
     private final LmConfig cfg;
-    private final boolean relu;
+    private final String activation;
     private final DataType dtype;
     private final INDArray params;
     private final Weights w;
@@ -47,7 +49,7 @@ public final class TransformerLm {
             throw new IllegalArgumentException("expected " + cfg.numParams() + " parameters for " + cfg + ", got " + params.length());
         }
         this.cfg = cfg;
-        this.relu = LmConfig.RELU.equals(cfg.activation());
+        this.activation = cfg.activation();
         this.dtype = dtype;
         this.params = params.dataType() == dtype && params.rank() == 1 ? params : params.reshape(params.length()).castTo(dtype);
         this.w = new Weights(this.params, cfg);
@@ -133,7 +135,7 @@ public final class TransformerLm {
         final int b, t, n, d, h, heads, dh;
         final INDArray[] xhat1, rstd1, h1, qkv, prob, att, xhat2, rstd2, h2, u, gact;
         final INDArray x, xhatf, rstdf, hf, logits;
-        final INDArray dRes, dTmp, dH, scratchH, dqkv, dP, scratchTT, mask, onesB;
+        final INDArray dRes, dTmp, dH, scratchH, dqkv, dP, scratchTT, mask, onesB, onesN;
         final boolean training;
 
         Activations(int b, int t, boolean training) {
@@ -196,6 +198,7 @@ public final class TransformerLm {
                 return m;
             });
             onesB = arena.view("onesB", b).assign(1).reshape(1, b);
+            onesN = training && cfg.biases() ? arena.view("onesN", n).assign(1).reshape(1, n) : null;
         }
     }
 
@@ -255,20 +258,49 @@ public final class TransformerLm {
     }
 
     private void activation(INDArray u, INDArray out) {
-        if (relu) {
-            Nd4j.exec(new RectifiedLinear(u, out));
-        } else {
-            Nd4j.exec(new GELU(u, out));
+        switch (activation) {
+            case LmConfig.RELU -> Nd4j.exec(new RectifiedLinear(u, out));
+            case LmConfig.GELU -> Nd4j.exec(new GELU(u, out));
+            default -> geluTanhInner(u, out).addi(1).muli(u).muli(0.5);
         }
+    }
+
+    /** sqrt(2/pi): GELU's tanh form (ND4J's PreciseGELU computes something else, so it is built from tanh). */
+    private static final double GELU_C = Math.sqrt(2 / Math.PI);
+
+    /** out = tanh(sqrt(2/pi) (u + 0.044715 u^3)). */
+    private static INDArray geluTanhInner(INDArray u, INDArray out) {
+        out.assign(u).muli(u).muli(u).muli(0.044715).addi(u).muli(GELU_C);
+        return Transforms.tanh(out, false);
     }
 
     /** dH <- dH * act'(u) (scratch may be overwritten). */
     private void activationBackward(INDArray u, INDArray dH, INDArray scratch) {
-        if (relu) {
-            Nd4j.exec(new RectifiedLinearDerivative(u, dH, dH));
-        } else {
-            Nd4j.exec(new GELUDerivative(u, scratch));
-            dH.muli(scratch);
+        switch (activation) {
+            case LmConfig.RELU -> Nd4j.exec(new RectifiedLinearDerivative(u, dH, dH));
+            case LmConfig.GELU -> {
+                Nd4j.exec(new GELUDerivative(u, scratch));
+                dH.muli(scratch);
+            }
+            default -> {
+                // d/du = 0.5 (1 + t) + 0.5 u (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 u^2), t the inner tanh
+                INDArray t = geluTanhInner(u, scratch);
+                INDArray slope = u.mul(u).muli(3 * 0.044715).addi(1).muli(u).muli(GELU_C * 0.5).muli(t.mul(t).rsubi(1));
+                dH.muli(slope.addi(t.addi(1).muli(0.5)));
+            }
+        }
+    }
+
+    /** gBias += column sums of m (a GEMM against a ones row); nothing without biases. */
+    private static void biasGrad(INDArray ones, INDArray m, INDArray gBias) {
+        if (gBias != null) {
+            Nd4j.gemm(ones, m, gBias, false, false, 1.0, 1.0);
+        }
+    }
+
+    private static void addBias(INDArray m, INDArray bias) {
+        if (bias != null) {
+            m.addiRowVector(bias);
         }
     }
 
@@ -322,6 +354,7 @@ public final class TransformerLm {
     /** x += softmax(Q K^T / sqrt(d_h) + causal mask) V Wo, with Q, K, V = LN1(x) Wqkv split into heads. */
     private void attentionForward(Activations a, Weights.Block p, int s) {
         mm(a.h1[s], false, p.wqkv, false, a.qkv[s], 0);
+        addBias(a.qkv[s], p.bqkv);
         INDArray[] qkv = heads(a.qkv[s], a.b, a.t);
         INDArray prob = a.prob[s];
         Nd4j.matmul(qkv[0], qkv[1], prob, false, true, false);
@@ -330,11 +363,13 @@ public final class TransformerLm {
         softmaxRows(prob.reshape('c', (long) a.b * a.heads * a.t, a.t));
         Nd4j.matmul(prob, qkv[2], headsView(a.att[s], a.b, a.t), false, false, false);
         mm(a.att[s], false, p.wo, false, a.x, 1);
+        addBias(a.x, p.bo);
     }
 
     /** dRes flows through the residual; dTmp receives d LN1(x) for the layer norm's backward. */
     private void attentionBackward(Activations a, Weights.Block p, Weights.Block gp, int l) {
         mm(a.att[l], true, a.dRes, false, gp.wo, 1);
+        biasGrad(a.onesN, a.dRes, gp.bo);
         mm(a.dRes, false, p.wo, true, a.dTmp, 0);
         INDArray[] qkv = heads(a.qkv[l], a.b, a.t);
         INDArray[] dqkv = heads(a.dqkv, a.b, a.t);
@@ -350,21 +385,26 @@ public final class TransformerLm {
         Nd4j.matmul(a.dP, qkv[1], dqkv[0], false, false, false);
         Nd4j.matmul(a.dP, qkv[0], dqkv[1], true, false, false);
         mm(a.h1[l], true, a.dqkv, false, gp.wqkv, 1);
+        biasGrad(a.onesN, a.dqkv, gp.bqkv);
         mm(a.dqkv, false, p.wqkv, true, a.dTmp, 0);
     }
 
     /** x += act(LN2(x) W1) W2. */
     private void mlpForward(Activations a, Weights.Block p, int s) {
         mm(a.h2[s], false, p.w1, false, a.u[s], 0);
+        addBias(a.u[s], p.b1);
         activation(a.u[s], a.gact[s]);
         mm(a.gact[s], false, p.w2, false, a.x, 1);
+        addBias(a.x, p.b2);
     }
 
     /** dRes flows through the residual; dTmp receives d LN2(x). */
     private void mlpBackward(Activations a, Weights.Block p, Weights.Block gp, int l) {
         mm(a.gact[l], true, a.dRes, false, gp.w2, 1);
+        biasGrad(a.onesN, a.dRes, gp.b2);
         mm(a.dRes, false, p.w2, true, a.dH, 0);
         activationBackward(a.u[l], a.dH, a.scratchH);
+        biasGrad(a.onesN, a.dH, gp.b1);
         mm(a.h2[l], true, a.dH, false, gp.w1, 1);
         mm(a.dH, false, p.w1, true, a.dTmp, 0);
     }
@@ -557,6 +597,7 @@ public final class TransformerLm {
             Weights.Block p = w.blocks[l];
             layerNorm(c.x, p.ln1G, p.ln1B, c.xhat, c.rstd, c.hBuf);
             mm(c.hBuf, false, p.wqkv, false, c.qkv, 0);
+            addBias(c.qkv, p.bqkv);
             INDArray q4 = c.qkv.reshape('c', rows, 3, cfg.heads(), cfg.headDim());
             INDArray q = q4.get(all(), point(0), all(), all()).reshape(rows, cfg.heads(), 1, cfg.headDim());
             c.k[l].get(all(), all(), point(pos), all()).assign(q4.get(all(), point(1), all(), all()));
@@ -567,10 +608,13 @@ public final class TransformerLm {
             softmaxRows(scores.reshape('c', (long) rows * cfg.heads(), pos + 1));
             Nd4j.matmul(scores, vals, c.att.reshape('c', rows, cfg.heads(), 1, cfg.headDim()), false, false, false);
             mm(c.att, false, p.wo, false, c.x, 1);
+            addBias(c.x, p.bo);
             layerNorm(c.x, p.ln2G, p.ln2B, c.xhat, c.rstd, c.hBuf);
             mm(c.hBuf, false, p.w1, false, c.u, 0);
+            addBias(c.u, p.b1);
             activation(c.u, c.s);
             mm(c.s, false, p.w2, false, c.x, 1);
+            addBias(c.x, p.b2);
         }
         layerNorm(c.x, w.lnfG, w.lnfB, c.xhat, c.rstd, c.hBuf);
         mm(c.hBuf, false, w.tokEmb, true, c.logits, 0);

@@ -13,6 +13,7 @@ final class Weights {
 
     static final class Block {
         INDArray ln1G, ln1B, wqkv, wo, ln2G, ln2B, w1, w2;
+        INDArray bqkv, bo, b1, b2;   // [1, n] each; null without biases
     }
 
     private long offset;
@@ -30,11 +31,15 @@ final class Weights {
             b.ln1G = take(1, d);
             b.ln1B = take(1, d);
             b.wqkv = take(d, 3 * d);
+            b.bqkv = c.biases() ? take(1, 3 * d) : null;
             b.wo = take(d, d);
+            b.bo = c.biases() ? take(1, d) : null;
             b.ln2G = take(1, d);
             b.ln2B = take(1, d);
             b.w1 = take(d, h);
+            b.b1 = c.biases() ? take(1, h) : null;
             b.w2 = take(h, d);
+            b.b2 = c.biases() ? take(1, d) : null;
             blocks[l] = b;
         }
         lnfG = take(1, d);

@@ -1,15 +1,25 @@
 package org.versatune.pipeline.lm;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.Random;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 class TransformerLmTest {
     static final LmConfig TINY = new LmConfig(264, 6, 8, 2, 2, 2);
+    /** GPT-2's components: a bias on every linear layer, GELU's tanh form. */
+    static final LmConfig TINY_GPT2 = new LmConfig(264, 6, 8, 2, 2, 2, LmConfig.GELU_TANH, true);
+
+    static Stream<LmConfig> shapes() {
+        return Stream.of(TINY, TINY_GPT2);
+    }
 
     static Batch randomBatch(LmConfig c, int rows, int len, long seed, boolean partialMask) {
         Random r = new Random(seed);
@@ -25,16 +35,17 @@ class TransformerLmTest {
         return Batch.of(seqs, from, len);
     }
 
-    @Test
-    void analyticGradientMatchesFiniteDifferences() {
-        TransformerLm m = TransformerLm.initialise(TINY, 3, DataType.DOUBLE);
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void analyticGradientMatchesFiniteDifferences(LmConfig shape) {
+        TransformerLm m = TransformerLm.initialise(shape, 3, DataType.DOUBLE);
         // larger weights than the init so that every path carries signal
         Random r = new Random(5);
         INDArray p = m.params();
         for (long i = 0; i < p.length(); i++) {
             p.putScalar(i, p.getDouble(i) + r.nextGaussian() * 0.1);
         }
-        Batch b = randomBatch(TINY, 3, 6, 11, true);
+        Batch b = randomBatch(shape, 3, 6, 11, true);
         m.trainStep(b);
         INDArray analytic = m.grads().dup();
         double eps = 1e-6;
@@ -95,10 +106,12 @@ class TransformerLmTest {
         assertThat(n).isEqualTo(loss.tokens());
     }
 
-    @Test
-    void incrementalGenerationMatchesTheFullForwardPass() {
-        TransformerLm m = TransformerLm.initialise(TINY, 7, DataType.DOUBLE);
-        Batch b = randomBatch(TINY, 2, 6, 13, false);
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void incrementalGenerationMatchesTheFullForwardPass(LmConfig shape) {
+        TransformerLm m = TransformerLm.initialise(shape, 7, DataType.DOUBLE);
+        m.params().addi(Nd4j.rand(DataType.DOUBLE, m.params().length()).subi(0.5).muli(0.2));   // non-zero biases
+        Batch b = randomBatch(shape, 2, 6, 13, false);
         // full pass: log p of the targets at every position
         double[] counts = new double[2];
         double[] full = m.score(b, counts);
@@ -110,7 +123,7 @@ class TransformerLmTest {
             for (int r = 0; r < 2; r++) {
                 double max = logits.getRow(r).maxNumber().doubleValue();
                 double z = 0;
-                for (int v = 0; v < TINY.vocabSize(); v++) {
+                for (int v = 0; v < shape.vocabSize(); v++) {
                     z += Math.exp(logits.getDouble(r, v) - max);
                 }
                 inc[r] -= logits.getDouble(r, b.targets()[r * 6 + t]) - max - Math.log(z);
