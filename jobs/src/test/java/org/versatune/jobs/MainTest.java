@@ -172,4 +172,31 @@ class MainTest {
         assertThat(out.get("prompt_tokens").size()).isEqualTo(tok.encode("the court").length);
         assertThat(g2.out()).isEqualTo(g1.out());   // greedy: no randomness, whatever the seed
     }
+
+    /** import -> generate (the reference's greedy tokens) -> export -> import again: the same model and scores. */
+    @Test
+    void importGenerateExportAndImportBack(@TempDir Path dir) throws Exception {
+        Path fixture = Path.of("../pipeline/src/test/resources/hf-gpt2");
+        JsonNode ref = Json.MAPPER.readTree(fixture.resolve("reference.json").toFile()).get("prompts").get(0);
+        String model = dir.resolve("gpt2").toString();
+        Result i = run("import", "--input", fixture.toString(), "--output", model);
+        assertThat(i.code()).as(i.err()).isZero();
+        assertThat(Json.MAPPER.readTree(i.out()).get("parameters").asLong()).isPositive();
+        assertThat(run("import", "--input", fixture.toString(), "--output", model).err()).contains("--overwrite");
+        Result g = run("generate", "--model", model, "--prompt", ref.get("text").asText(), "--max-tokens", "32", "--greedy");
+        assertThat(g.code()).as(g.err()).isZero();
+        assertThat(Json.MAPPER.readTree(g.out()).get("tokens")).isEqualTo(ref.get("greedy"));
+
+        Path exported = dir.resolve("exported");
+        Result e = run("export", "--model", model, "--output", exported.toString());
+        assertThat(e.code()).as(e.err()).isZero();
+        assertThat(exported.resolve("model.safetensors")).exists();
+        assertThat(run("export", "--model", model, "--output", exported.toString()).err()).contains("--overwrite");
+        String back = dir.resolve("back").toString();
+        assertThat(run("import", "--input", exported.toString(), "--output", back).code()).isZero();
+        Path texts = Samples.write(dir.resolve("texts.jsonl"), "{\"id\": \"a\", \"text\": \"The court held that the contract\"}\n");
+        run("score", "--model", model, "--input", texts.toString(), "--output", dir.resolve("a.json").toString());
+        run("score", "--model", back, "--input", texts.toString(), "--output", dir.resolve("b.json").toString());
+        assertThat(Files.readString(dir.resolve("b.json"))).isEqualTo(Files.readString(dir.resolve("a.json"))).contains("mean_nll");
+    }
 }

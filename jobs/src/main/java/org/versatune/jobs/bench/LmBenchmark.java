@@ -5,6 +5,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.versatune.pipeline.config.Settings;
 import org.versatune.pipeline.lm.Batch;
+import org.versatune.pipeline.lm.BpeTokenizer;
 import org.versatune.pipeline.lm.Generator;
 import org.versatune.pipeline.lm.LmConfig;
 import org.versatune.pipeline.lm.NdThreads;
@@ -104,9 +105,9 @@ public final class LmBenchmark {
 
         Generator.Sampling s = Generator.Sampling.from(lm.getConfig("generate"));
         int rows = lm.getInt("generate.batch-rows");
-        Generator.generate(model, new int[Math.min(rows, 8)][], new Generator.Sampling(8, 1, 1, 0, 1.1), 1); // warm-up
+        Generator.generate(model, BpeTokenizer.Specials.OWN, new int[Math.min(rows, 8)][], new Generator.Sampling(8, 1, 1, 0, 1.1), 1); // warm-up
         long g0 = System.nanoTime();
-        var out = Generator.generate(model, new int[rows][], new Generator.Sampling(Math.min(s.maxTokens(), t - 1),
+        var out = Generator.generate(model, BpeTokenizer.Specials.OWN, new int[rows][], new Generator.Sampling(Math.min(s.maxTokens(), t - 1),
                 s.temperature(), s.topP(), s.topK(), s.repetitionPenalty()), 7);
         double gsec = (System.nanoTime() - g0) / 1e9;
         long generated = out.stream().mapToLong(a -> a.length).sum();

@@ -34,7 +34,7 @@ public final class GenerateCommand extends StageCommand {
         int n = maxTokens != null ? maxTokens : s.maxTokens();
         s = greedy ? new Generator.Sampling(n, 0, 1, 0, 1.0) : new Generator.Sampling(n, s.temperature(), s.topP(), s.topK(),
                 s.repetitionPenalty(), s.focusAfter(), s.focusTemperature());
-        int[] ids = Generator.generate(m.model(), new int[][]{m.tokenizer().encode(prompt)}, s, settings.seed()).get(0);
+        int[] ids = Generator.generate(m.model(), m.tokenizer().specials(), new int[][]{m.tokenizer().encode(prompt)}, s, settings.seed()).get(0);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("prompt", prompt);
         out.put("prompt_tokens", m.tokenizer().encode(prompt));

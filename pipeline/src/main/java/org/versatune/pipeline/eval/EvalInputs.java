@@ -176,7 +176,7 @@ public final class EvalInputs {
             List<String> choices = r.getList(3);
             List<SftFormat.Example> ex = new ArrayList<>();
             for (String c : choices) {
-                ex.add(SftFormat.pair(q, bt.value().encode(c == null ? "" : c), context));
+                ex.add(SftFormat.pair(bt.value().specials(), q, bt.value().encode(c == null ? "" : c), context));
             }
             return new DomainEvaluator.Choice(r.getString(0), r.getString(1), ex, r.getInt(4));
         });

@@ -14,12 +14,16 @@ import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * Byte-level BPE trained from the corpus. Ids: 0 pad, 1 begin, 2 end, 3 separator (between an SFT prompt and
- * its response), 4..259 the 256 byte values, then one id per learned merge. Text is first split into words
- * (an optional leading space followed by a run of letters, of digits, or of other symbols; whitespace runs
- * stand alone), and merges never cross word boundaries. Training is deterministic: ties go to the smaller pair.
+ * Byte-level BPE. Our own, trained from the corpus, has ids 0 pad, 1 begin, 2 end, 3 separator (between an SFT
+ * prompt and its response), 4..259 the 256 byte values, then one id per learned merge; its text is first split
+ * into words (an optional leading space followed by a run of letters, of digits, or of other symbols; whitespace
+ * runs stand alone: {@link #OWN_SPLIT}), and merges never cross word boundaries. Training is deterministic: ties
+ * go to the smaller pair. An imported tokenizer ({@link HfTokenizer}) keeps its own ids for bytes, merges and
+ * special tokens, and its own split pattern; encoding is the same algorithm (lowest-ranked merge first).
  */
 public final class BpeTokenizer implements Serializable {
     public static final int PAD = 0;
@@ -30,39 +34,146 @@ public final class BpeTokenizer implements Serializable {
     static final int BASE = BYTES + 256;
     private static final int CACHE_LIMIT = 200_000;
 
+    /** Whitespace as {@link Character#isWhitespace} defines it, spelt out so that any regex engine reads it. */
+    private static final String WS = "\\t\\n\\u000B\\f\\r\\u001C-\\u001F \\u1680\\u2000-\\u2006\\u2008-\\u200A\\u2028\\u2029\\u205F\\u3000";
+
+    /**
+     * {@link #words}' rule as a portable regular expression (the training split): what an exported tokenizer.json
+     * declares, so that other tokenizer libraries split text as we do.
+     */
+    public static final String OWN_SPLIT = " ?\\p{L}+| ?\\p{Nd}+| ?[^" + WS + "\\p{L}\\p{Nd}]+|[" + WS + "]+(?= [^" + WS + "])|[" + WS + "]+";
+
+    /** Token ids with a role in our formats; an imported tokenizer may give several roles one id. */
+    public record Specials(int pad, int bos, int eos, int sep) implements Serializable {
+        public static final Specials OWN = new Specials(PAD, BOS, EOS, SEP);
+    }
+
+    private final int[] byteId;
     private final int[] mergeLeft;
     private final int[] mergeRight;
+    private final int[] mergeId;
+    private final int vocabSize;
+    private final Specials specials;
+    private final Pattern split;
+    private final boolean ignoreMerges;
     private final Map<Long, Integer> rank = new HashMap<>();
+    private final Map<String, Integer> wholeWords;
     private transient Map<String, int[]> cache;
     private final byte[][] bytesOf;
+    /** The tokenizer.json an imported tokenizer came from (written back unchanged on export); null for our own. */
+    private final Map<String, Object> source;
 
     public BpeTokenizer(int[] mergeLeft, int[] mergeRight) {
-        if (mergeLeft.length != mergeRight.length) {
+        this(ownBytes(), mergeLeft, mergeRight, ownMergeIds(mergeLeft.length), BASE + mergeLeft.length, Specials.OWN,
+                null, false, null);
+    }
+
+    /**
+     * A byte-level BPE with arbitrary ids: {@code byteId[b]} is the token of byte b, merge i joins
+     * (mergeLeft[i], mergeRight[i]) into mergeId[i] and ranks before every later merge. {@code split} null means
+     * {@link #words}; {@code ignoreMerges} takes a word whole when it is a token of its own.
+     */
+    BpeTokenizer(int[] byteId, int[] mergeLeft, int[] mergeRight, int[] mergeId, int vocabSize, Specials specials,
+                 Pattern split, boolean ignoreMerges, Map<String, Object> source) {
+        if (mergeLeft.length != mergeRight.length || mergeLeft.length != mergeId.length || byteId.length != 256) {
             throw new IllegalArgumentException("merge lists differ in length");
         }
+        this.byteId = byteId.clone();
         this.mergeLeft = mergeLeft.clone();
         this.mergeRight = mergeRight.clone();
-        bytesOf = new byte[BASE + mergeLeft.length][];
+        this.mergeId = mergeId.clone();
+        this.vocabSize = vocabSize;
+        this.specials = specials;
+        this.split = split;
+        this.ignoreMerges = ignoreMerges;
+        this.source = source;
+        bytesOf = new byte[vocabSize][];
         for (int b = 0; b < 256; b++) {
-            bytesOf[BYTES + b] = new byte[]{(byte) b};
+            int id = byteId[b];
+            if (id < 0 || id >= vocabSize || bytesOf[id] != null) {
+                throw new IllegalArgumentException("byte " + b + " has token id " + id + ", outside the vocabulary or taken");
+            }
+            bytesOf[id] = new byte[]{(byte) b};
         }
         for (int i = 0; i < mergeLeft.length; i++) {
             int l = mergeLeft[i];
             int r = mergeRight[i];
-            if (l < BYTES || r < BYTES || l >= BASE + i || r >= BASE + i) {
-                throw new IllegalArgumentException("merge " + i + " refers to an unknown token");
+            int id = mergeId[i];
+            if (l < 0 || r < 0 || l >= vocabSize || r >= vocabSize || bytesOf[l] == null || bytesOf[r] == null) {
+                throw new IllegalArgumentException("merge " + i + " refers to a token no earlier merge or byte made");
             }
-            rank.put(key(l, r), i);
+            if (id < 0 || id >= vocabSize) {
+                throw new IllegalArgumentException("merge " + i + " makes token id " + id + ", outside the vocabulary");
+            }
+            rank.putIfAbsent(key(l, r), i);
             byte[] a = bytesOf[l];
             byte[] b = bytesOf[r];
             byte[] c = Arrays.copyOf(a, a.length + b.length);
             System.arraycopy(b, 0, c, a.length, b.length);
-            bytesOf[BASE + i] = c;
+            bytesOf[id] = c;
+        }
+        wholeWords = new HashMap<>();
+        if (ignoreMerges) {
+            for (int id = 0; id < vocabSize; id++) {
+                if (bytesOf[id] != null) {
+                    wholeWords.put(new String(bytesOf[id], StandardCharsets.ISO_8859_1), id);
+                }
+            }
         }
     }
 
+    private static int[] ownBytes() {
+        int[] ids = new int[256];
+        for (int b = 0; b < 256; b++) {
+            ids[b] = BYTES + b;
+        }
+        return ids;
+    }
+
+    private static int[] ownMergeIds(int n) {
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = BASE + i;
+        }
+        return ids;
+    }
+
     public int vocabSize() {
-        return BASE + mergeLeft.length;
+        return vocabSize;
+    }
+
+    public Specials specials() {
+        return specials;
+    }
+
+    /** True for our own tokenizer (trained here), false for an imported one. */
+    public boolean own() {
+        return source == null;
+    }
+
+    /** The bytes of token {@code id}; null for special tokens. */
+    byte[] bytesOf(int id) {
+        return id >= 0 && id < bytesOf.length ? bytesOf[id] : null;
+    }
+
+    int merges() {
+        return mergeLeft.length;
+    }
+
+    int mergeLeft(int i) {
+        return mergeLeft[i];
+    }
+
+    int mergeRight(int i) {
+        return mergeRight[i];
+    }
+
+    int mergeId(int i) {
+        return mergeId[i];
+    }
+
+    Map<String, Object> source() {
+        return source;
     }
 
     /** Learns merges from {@code texts} until the vocabulary has {@code vocabSize} entries (or no pair repeats). */
@@ -177,43 +288,31 @@ public final class BpeTokenizer implements Serializable {
         return ((long) a << 32) | (b & 0xffffffffL);
     }
 
-    /** Splits text into BPE words; concatenating them gives the text back. */
+    private static final Pattern OWN_PATTERN = Pattern.compile(OWN_SPLIT);
+
+    /** Splits text into BPE words with our own rule; concatenating them gives the text back. */
     static List<String> words(String text) {
-        List<String> out = new ArrayList<>();
-        int n = text.length();
-        int i = 0;
-        while (i < n) {
-            int start = i;
-            int cp = text.codePointAt(i);
-            if (cp == ' ' && i + 1 < n && !Character.isWhitespace(text.codePointAt(i + 1))) {
-                i++;
-                cp = text.codePointAt(i);
-            }
-            int cls = cls(cp);
-            i += Character.charCount(cp);
-            while (i < n) {
-                int c = text.codePointAt(i);
-                if (cls(c) != cls || cls == 2 && c == ' ' && i + 1 < n && !Character.isWhitespace(text.codePointAt(i + 1))) {
-                    break;
-                }
-                i += Character.charCount(c);
-            }
-            out.add(text.substring(start, i));
-        }
-        return out;
+        return words(OWN_PATTERN, text);
     }
 
-    private static int cls(int cp) {
-        if (Character.isLetter(cp)) {
-            return 0;
+    /** The matches of {@code split} in order; text between matches (which a pattern may skip) is kept as words too. */
+    static List<String> words(Pattern split, String text) {
+        List<String> out = new ArrayList<>();
+        Matcher m = split.matcher(text);
+        int at = 0;
+        while (m.find()) {
+            if (m.start() > at) {
+                out.add(text.substring(at, m.start()));
+            }
+            if (m.end() > m.start()) {
+                out.add(m.group());
+            }
+            at = m.end();
         }
-        if (Character.isDigit(cp)) {
-            return 1;
+        if (at < text.length()) {
+            out.add(text.substring(at));
         }
-        if (Character.isWhitespace(cp)) {
-            return 2;
-        }
-        return 3;
+        return out;
     }
 
     /** Token ids of {@code text} (no begin/end markers). */
@@ -223,7 +322,7 @@ public final class BpeTokenizer implements Serializable {
         }
         List<int[]> parts = new ArrayList<>();
         int total = 0;
-        for (String w : words(text)) {
+        for (String w : words(split == null ? OWN_PATTERN : split, text)) {
             int[] ids = cache.get(w);
             if (ids == null) {
                 ids = encodeWord(w);
@@ -245,9 +344,15 @@ public final class BpeTokenizer implements Serializable {
 
     private int[] encodeWord(String w) {
         byte[] b = w.getBytes(StandardCharsets.UTF_8);
+        if (ignoreMerges) {
+            Integer whole = wholeWords.get(new String(b, StandardCharsets.ISO_8859_1));
+            if (whole != null) {
+                return new int[]{whole};
+            }
+        }
         int[] s = new int[b.length];
         for (int i = 0; i < b.length; i++) {
-            s[i] = BYTES + (b[i] & 0xff);
+            s[i] = byteId[b[i] & 0xff];
         }
         int len = s.length;
         while (len > 1) {
@@ -268,7 +373,7 @@ public final class BpeTokenizer implements Serializable {
             int j = 0;
             for (int i = 0; i < len; i++) {
                 if (i + 1 < len && s[i] == a && s[i + 1] == bb) {
-                    s[j++] = BASE + best;
+                    s[j++] = mergeId[best];
                     i++;
                 } else {
                     s[j++] = s[i];
@@ -288,14 +393,18 @@ public final class BpeTokenizer implements Serializable {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (int i = from; i < to; i++) {
             int id = ids[i];
-            if (id >= BYTES && id < bytesOf.length) {
+            if (id >= 0 && id < bytesOf.length && bytesOf[id] != null) {
                 out.writeBytes(bytesOf[id]);
             }
         }
         return out.toString(StandardCharsets.UTF_8);
     }
 
+    /** Our checkpoint's form: our own tokenizer's merges, or an imported tokenizer.json with the roles of its ids. */
     public Map<String, Object> toJson() {
+        if (source != null) {
+            return HfTokenizer.checkpointJson(this);
+        }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("type", "byte-bpe");
         m.put("vocab_size", vocabSize());
@@ -310,6 +419,9 @@ public final class BpeTokenizer implements Serializable {
 
     @SuppressWarnings("unchecked")
     public static BpeTokenizer fromJson(Map<String, Object> m) {
+        if (HfTokenizer.CHECKPOINT_TYPE.equals(m.get("type"))) {
+            return HfTokenizer.fromCheckpointJson(m);
+        }
         if (!"byte-bpe".equals(m.get("type"))) {
             throw new IllegalArgumentException("unsupported tokenizer type " + m.get("type"));
         }

@@ -57,7 +57,7 @@ public final class Generator {
      * Generates one continuation per prompt (a prompt of length 0 or null starts from the begin token alone).
      * Returns the generated tokens only (without the prompt), stopping at the end token.
      */
-    public static List<int[]> generate(TransformerLm model, int[][] prompts, Sampling s, long seed) {
+    public static List<int[]> generate(TransformerLm model, BpeTokenizer.Specials sp, int[][] prompts, Sampling s, long seed) {
         int rows = prompts.length;
         int ctx = model.config().context();
         int vocab = model.config().vocabSize();
@@ -66,7 +66,7 @@ public final class Generator {
         for (int r = 0; r < rows; r++) {
             int[] p = prompts[r] == null ? new int[0] : prompts[r];
             int[] withBos = new int[p.length + 1];
-            withBos[0] = BpeTokenizer.BOS;
+            withBos[0] = sp.bos();
             System.arraycopy(p, 0, withBos, 1, p.length);
             if (withBos.length >= ctx) {
                 withBos = Arrays.copyOfRange(withBos, withBos.length - ctx + 1, withBos.length);
@@ -102,11 +102,11 @@ public final class Generator {
                     next = seqs[r][pos + 1];             // still inside the prompt
                 } else if (done[r] || out.get(r).size() >= s.maxTokens()) {
                     done[r] = true;
-                    next = BpeTokenizer.PAD;
+                    next = sp.pad();
                 } else {
                     row(l, r, logits, tmp);
-                    next = sample(logits, seen[r], s, s.temperatureAt(out.get(r).size()), rnd[r]);
-                    if (next == BpeTokenizer.EOS) {
+                    next = sample(logits, seen[r], sp, s, s.temperatureAt(out.get(r).size()), rnd[r]);
+                    if (next == sp.eos()) {
                         done[r] = true;
                     } else {
                         out.get(r).add(next);
@@ -142,15 +142,17 @@ public final class Generator {
     }
 
     /** Samples a token id from raw logits (modified in place). Special tokens other than the end are never sampled. */
-    static int sample(double[] logits, boolean[] seen, Sampling s, Random rnd) {
-        return sample(logits, seen, s, s.temperature(), rnd);
+    static int sample(double[] logits, boolean[] seen, BpeTokenizer.Specials sp, Sampling s, Random rnd) {
+        return sample(logits, seen, sp, s, s.temperature(), rnd);
     }
 
-    static int sample(double[] logits, boolean[] seen, Sampling s, double temperature, Random rnd) {
+    static int sample(double[] logits, boolean[] seen, BpeTokenizer.Specials sp, Sampling s, double temperature, Random rnd) {
         int v = logits.length;
-        logits[BpeTokenizer.PAD] = Double.NEGATIVE_INFINITY;
-        logits[BpeTokenizer.BOS] = Double.NEGATIVE_INFINITY;
-        logits[BpeTokenizer.SEP] = Double.NEGATIVE_INFINITY;
+        for (int special : new int[]{sp.pad(), sp.bos(), sp.sep()}) {
+            if (special != sp.eos()) {      // an imported tokenizer may use its end token for every role
+                logits[special] = Double.NEGATIVE_INFINITY;
+            }
+        }
         if (s.repetitionPenalty() != 1.0) {
             for (int i = 0; i < v; i++) {
                 if (seen[i] && Double.isFinite(logits[i])) {
@@ -212,7 +214,7 @@ public final class Generator {
         }
         double u = rnd.nextDouble() * sum;
         double acc = 0;
-        int last = BpeTokenizer.EOS;
+        int last = sp.eos();
         for (int i = 0; i < v; i++) {
             if (logits[i] > 0) {
                 acc += logits[i];

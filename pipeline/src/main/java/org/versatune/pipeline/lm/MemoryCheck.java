@@ -42,6 +42,21 @@ public final class MemoryCheck {
         }
     }
 
+    /**
+     * Importing holds the checkpoint's fp32 values twice on the heap (the decoded tensors and their read buffers)
+     * and twice off-heap (the parameter vector and, when zero biases are dropped, its copy).
+     */
+    public static void requireImportFits(LmConfig c) {
+        long bytes = 8L * c.numParams();
+        long heap = Runtime.getRuntime().maxMemory();
+        if (bytes > heap * 0.9 || bytes > offHeapLimit() * 0.9) {
+            throw new IllegalStateException(String.format("importing %s parameters needs about %.1f GB of heap and of off-heap "
+                            + "memory; this JVM has %.1f GB of heap and %.1f GB off-heap: raise -Xmx and "
+                            + "-Dorg.bytedeco.javacpp.maxbytes (VERSATUNE_JAVA_OPTS)", c.numParams(), bytes / 1e9, heap / 1e9,
+                    offHeapLimit() / 1e9));
+        }
+    }
+
     /** A clearer error for JavaCPP's allocation failures; other throwables are returned unchanged. */
     public static RuntimeException explain(Throwable e) {
         String m = String.valueOf(e.getMessage());

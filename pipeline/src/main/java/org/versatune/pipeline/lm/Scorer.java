@@ -59,7 +59,7 @@ public final class Scorer {
         int[] q = tok.encode(question);
         List<SftFormat.Example> ex = new ArrayList<>();
         for (String c : choices) {
-            ex.add(SftFormat.pair(q, tok.encode(c), model.config().context()));
+            ex.add(SftFormat.pair(tok.specials(), q, tok.encode(c), model.config().context()));
         }
         Score[] s = score(model, ex, tokensPerBatch);
         int best = 0;

@@ -25,11 +25,11 @@ public final class SftFormat {
     }
 
     public static Example sft(BpeTokenizer tok, String instruction, String input, String output, int context) {
-        return pair(tok.encode(prompt(instruction, input)), tok.encode(output), context);
+        return pair(tok.specials(), tok.encode(prompt(instruction, input)), tok.encode(output), context);
     }
 
     /** {@code <bos> prompt <sep> response <eos>}, cut to {@code context + 1} tokens. */
-    public static Example pair(int[] prompt, int[] response, int context) {
+    public static Example pair(BpeTokenizer.Specials sp, int[] prompt, int[] response, int context) {
         int budget = context + 1;
         int maxPrompt = Math.max(1, budget / 2 - 2);
         int[] p = prompt.length > maxPrompt ? Arrays.copyOfRange(prompt, prompt.length - maxPrompt, prompt.length) : prompt;
@@ -37,12 +37,12 @@ public final class SftFormat {
         int[] r = response.length + 1 > room ? Arrays.copyOf(response, Math.max(0, room - 1)) : response;
         boolean withEos = r.length + 1 <= room;
         int[] out = new int[2 + p.length + r.length + (withEos ? 1 : 0)];
-        out[0] = BpeTokenizer.BOS;
+        out[0] = sp.bos();
         System.arraycopy(p, 0, out, 1, p.length);
-        out[1 + p.length] = BpeTokenizer.SEP;
+        out[1 + p.length] = sp.sep();
         System.arraycopy(r, 0, out, 2 + p.length, r.length);
         if (withEos) {
-            out[out.length - 1] = BpeTokenizer.EOS;
+            out[out.length - 1] = sp.eos();
         }
         return new Example(out, 1 + p.length);
     }

@@ -225,12 +225,12 @@ public final class PretrainStage {
         JavaRDD<Row> rows = docs.select("id", "domain", "text", "heldout").javaRDD().flatMap(r -> {
             int[] body = tok.value().encode(r.getString(2));
             int[] all = Arrays.copyOf(body, body.length + 1);
-            all[all.length - 1] = BpeTokenizer.EOS;
+            all[all.length - 1] = tok.value().specials().eos();
             List<Row> out = new ArrayList<>();
             for (int start = 0, c = 0; start < all.length; start += context, c++) {
                 int end = Math.min(all.length, start + context);
                 int[] w = new int[end - start + 1];
-                w[0] = BpeTokenizer.BOS;
+                w[0] = tok.value().specials().bos();
                 System.arraycopy(all, start, w, 1, end - start);
                 out.add(RowFactory.create(r.getString(1), r.getBoolean(3), r.getString(0), c, w.length - 1, w));
             }

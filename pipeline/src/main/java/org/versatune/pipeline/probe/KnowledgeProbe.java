@@ -106,7 +106,7 @@ public final class KnowledgeProbe {
                 int c = it.next();
                 int n = Math.min(rows, samples - c * rows);
                 int[][] chunkPrompts = promptArray == null ? new int[n][] : Arrays.copyOfRange(promptArray, c * rows, c * rows + n);
-                List<int[]> gen = Generator.generate(lm, chunkPrompts, sampling, Seeds.derive(seed, "chunk", c));
+                List<int[]> gen = Generator.generate(lm, loaded.tokenizer().specials(), chunkPrompts, sampling, Seeds.derive(seed, "chunk", c));
                 for (int r = 0; r < n; r++) {
                     res.add(RowFactory.create(sampleId(c, r), c, loaded.tokenizer().decode(gen.get(r)),
                             gen.get(r).length));

@@ -61,7 +61,7 @@ public final class SftData {
         int[] body = tok.encode(text);
         int n = Math.min(body.length + 1, context + 1);
         int[] out = new int[n];
-        out[0] = BpeTokenizer.BOS;
+        out[0] = tok.specials().bos();
         System.arraycopy(body, 0, out, 1, n - 1);
         return out;
     }

@@ -29,6 +29,13 @@ class BpeTokenizerTest {
     }
 
     @Test
+    void wordsSplitAsTheTrainingRuleSays() {
+        // a space joins the word after it unless another whitespace follows; U+3000 is whitespace, U+00A0 is not
+        assertThat(BpeTokenizer.words("a  b\n\n c\u3000\u00a0d 12x!?"))
+                .containsExactly("a", " ", " b", "\n\n", " c", "\u3000", "\u00a0", "d", " 12", "x", "!?");
+    }
+
+    @Test
     void mergesCompressFrequentWords() {
         BpeTokenizer t = BpeTokenizer.train(CORPUS, 400);
         String s = "The court held that the statute applies.";

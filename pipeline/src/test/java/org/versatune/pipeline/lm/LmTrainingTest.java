@@ -140,8 +140,8 @@ public class LmTrainingTest {
 
     @Test
     void responseOnlyMaskIgnoresTheInstruction() {
-        SftFormat.Example a = SftFormat.pair(new int[]{10, 11, 12}, new int[]{20, 21}, 16);
-        SftFormat.Example b = SftFormat.pair(new int[]{13, 14, 15, 16, 17}, new int[]{20, 21}, 16);
+        SftFormat.Example a = SftFormat.pair(BpeTokenizer.Specials.OWN, new int[]{10, 11, 12}, new int[]{20, 21}, 16);
+        SftFormat.Example b = SftFormat.pair(BpeTokenizer.Specials.OWN, new int[]{13, 14, 15, 16, 17}, new int[]{20, 21}, 16);
         assertThat(a.targetCount()).isEqualTo(3).isEqualTo(b.targetCount()); // two response tokens + end
         assertThat(a.tokens()).containsExactly(BpeTokenizer.BOS, 10, 11, 12, BpeTokenizer.SEP, 20, 21, BpeTokenizer.EOS);
         TransformerLm m = TransformerLm.initialise(SMALL, 2, DataType.FLOAT);
@@ -149,7 +149,7 @@ public class LmTrainingTest {
         m.score(Batch.of(new int[][]{a.tokens(), b.tokens()}, new int[]{a.lossFrom(), b.lossFrom()}, 16), counts);
         assertThat(counts).containsExactly(3.0, 3.0);
         // a long prompt keeps at most half the context; the response is cut to fit
-        SftFormat.Example longOne = SftFormat.pair(new int[40], new int[40], 16);
+        SftFormat.Example longOne = SftFormat.pair(BpeTokenizer.Specials.OWN, new int[40], new int[40], 16);
         assertThat(longOne.tokens().length).isEqualTo(17);
         assertThat(longOne.targetCount()).isEqualTo(16 - longOne.lossFrom());
     }
@@ -159,19 +159,19 @@ public class LmTrainingTest {
         TransformerLm m = TransformerLm.initialise(SMALL, 3, DataType.FLOAT);
         Generator.Sampling s = new Generator.Sampling(10, 1.0, 1.0, 0, 1.1);
         int[][] prompts = new int[6][];
-        List<int[]> a = Generator.generate(m, prompts, s, 42);
-        List<int[]> b = Generator.generate(m, prompts, s, 42);
-        List<int[]> c = Generator.generate(m, prompts, s, 43);
+        List<int[]> a = Generator.generate(m, BpeTokenizer.Specials.OWN, prompts, s, 42);
+        List<int[]> b = Generator.generate(m, BpeTokenizer.Specials.OWN, prompts, s, 42);
+        List<int[]> c = Generator.generate(m, BpeTokenizer.Specials.OWN, prompts, s, 43);
         for (int i = 0; i < 6; i++) {
             assertThat(a.get(i)).isEqualTo(b.get(i));
             assertThat(a.get(i).length).isLessThanOrEqualTo(10);
         }
         assertThat(a.stream().map(java.util.Arrays::toString).toList()).isNotEqualTo(c.stream().map(java.util.Arrays::toString).toList());
         // a row's text does not depend on the other rows in the batch
-        List<int[]> single = Generator.generate(m, new int[1][], s, 42);
+        List<int[]> single = Generator.generate(m, BpeTokenizer.Specials.OWN, new int[1][], s, 42);
         assertThat(single.get(0)).isEqualTo(a.get(0));
         // greedy decoding with a prompt continues the prompt
-        List<int[]> greedy = Generator.generate(m, new int[][]{{10, 11}}, new Generator.Sampling(5, 0, 1.0, 0, 1.0), 1);
+        List<int[]> greedy = Generator.generate(m, BpeTokenizer.Specials.OWN, new int[][]{{10, 11}}, new Generator.Sampling(5, 0, 1.0, 0, 1.0), 1);
         assertThat(greedy.get(0).length).isBetween(0, 5);
     }
 
@@ -184,8 +184,8 @@ public class LmTrainingTest {
         assertThat(focus.temperatureAt(3)).isEqualTo(1.0);
         assertThat(focus.temperatureAt(4)).isEqualTo(0.0);
         TransformerLm m = TransformerLm.initialise(SMALL, 3, DataType.FLOAT);
-        List<int[]> a = Generator.generate(m, new int[4][], focus, 9);
-        List<int[]> b = Generator.generate(m, new int[4][], focus, 9);
+        List<int[]> a = Generator.generate(m, BpeTokenizer.Specials.OWN, new int[4][], focus, 9);
+        List<int[]> b = Generator.generate(m, BpeTokenizer.Specials.OWN, new int[4][], focus, 9);
         for (int i = 0; i < 4; i++) {
             assertThat(a.get(i)).isEqualTo(b.get(i));
         }
@@ -195,11 +195,11 @@ public class LmTrainingTest {
     void topKOneIsGreedy() {
         double[] logits = {0, 0, 0, 0, 1.0, 3.0, 2.0};
         boolean[] seen = new boolean[7];
-        int pick = Generator.sample(logits.clone(), seen, new Generator.Sampling(5, 1.0, 1.0, 1, 1.0), new Random(1));
+        int pick = Generator.sample(logits.clone(), seen, BpeTokenizer.Specials.OWN, new Generator.Sampling(5, 1.0, 1.0, 1, 1.0), new Random(1));
         assertThat(pick).isEqualTo(5);
         // a repetition penalty on the best token moves the choice (greedy)
         seen[5] = true;
-        int penalised = Generator.sample(logits.clone(), seen, new Generator.Sampling(5, 0, 1.0, 0, 2.0), new Random(1));
+        int penalised = Generator.sample(logits.clone(), seen, BpeTokenizer.Specials.OWN, new Generator.Sampling(5, 0, 1.0, 0, 2.0), new Random(1));
         assertThat(penalised).isEqualTo(6);
     }
 

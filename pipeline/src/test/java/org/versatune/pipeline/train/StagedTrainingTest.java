@@ -11,6 +11,7 @@ import org.versatune.pipeline.config.Settings;
 import org.versatune.pipeline.io.Json;
 import org.versatune.pipeline.io.StageOutput;
 import org.versatune.pipeline.lm.BpeTokenizer;
+import org.versatune.pipeline.lm.HfCheckpoint;
 import org.versatune.pipeline.lm.LmCheckpoint;
 import org.versatune.pipeline.lm.LmConfig;
 import org.versatune.pipeline.lm.TransformerLm;
@@ -132,6 +133,23 @@ class StagedTrainingTest {
         @SuppressWarnings("unchecked")
         Map<String, Number> w = (Map<String, Number>) ur.get("final_weights");
         assertThat(w.get("code").doubleValue()).isCloseTo(0.5, within(1e-9));
+    }
+
+    /** A GPT-2 checkpoint imported from the Hugging Face layout trains like one of ours (its end token in every role). */
+    @Test
+    void anImportedGpt2ModelTrainsUnchanged(SparkSession spark, @TempDir Path dir) {
+        LmCheckpoint gpt2 = HfCheckpoint.read(Path.of("src/test/resources/hf-gpt2"));
+        String imported = dir.resolve("gpt2").toString();
+        gpt2.save(new Configuration(), imported);
+        StagedTraining.Request r = new StagedTraining.Request(imported, List.of(Samples.sft()), List.of(Samples.sft(), Samples.eval()),
+                "uniform", null, null, null, null, null, ref, true);
+        Map<String, Object> stats = StagedTraining.run(spark, S, r, dir.resolve("run").toString(), false, false);
+        assertThat(stats).containsEntry("stages", 3);
+        LmCheckpoint trained = LmCheckpoint.load(new Configuration(), dir.resolve("run/model").toString());
+        assertThat(trained.config()).isEqualTo(gpt2.config());
+        assertThat(trained.tokenizer().specials()).isEqualTo(gpt2.tokenizer().specials());
+        assertThat(trained.params().equals(gpt2.params())).isFalse();
+        assertThat(trained.params().toFloatVector()).doesNotContain(Float.NaN);
     }
 
     @Test
