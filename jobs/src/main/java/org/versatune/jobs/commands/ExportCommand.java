@@ -12,8 +12,9 @@ import java.nio.file.Path;
 import java.util.stream.Stream;
 
 @Command(name = "export", mixinStandardHelpOptions = true,
-        description = "Write a model as a Hugging Face GPT-2 folder (config.json, model.safetensors, tokenizer.json, "
-                + "special_tokens_map.json) that other tools load and `versatune import` reads back unchanged.")
+        description = "Write a model as a Hugging Face folder (config.json, model.safetensors, tokenizer.json, "
+                + "special_tokens_map.json; GPT-2 layout, Llama for Llama-family models) that other tools load and "
+                + "`versatune import` reads back unchanged.")
 public final class ExportCommand extends StageCommand {
     @Option(names = "--model", required = true, paramLabel = "MODEL")
     String model;

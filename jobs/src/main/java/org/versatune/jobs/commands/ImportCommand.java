@@ -14,7 +14,7 @@ import java.util.Map;
 
 @Command(name = "import", mixinStandardHelpOptions = true,
         description = "Read a Hugging Face checkpoint folder (config.json, model.safetensors or its shards, tokenizer.json; "
-                + "GPT-2 family) into a model of ours that every other command accepts.")
+                + "GPT-2 and Llama families) into a model of ours that every other command accepts.")
 public final class ImportCommand extends StageCommand {
     @Option(names = "--input", required = true, paramLabel = "DIR", description = "a local Hugging Face checkpoint folder")
     Path input;

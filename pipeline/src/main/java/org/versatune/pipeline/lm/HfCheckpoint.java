@@ -10,19 +10,25 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+
+import static org.nd4j.linalg.indexing.NDArrayIndex.all;
+import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 
 /**
  * A checkpoint folder in the Hugging Face layout ({@code config.json}, {@code model.safetensors} or its shards,
  * {@code tokenizer.json}, optionally {@code special_tokens_map.json}) read into, or written from, one of ours.
  * The GPT-2 family: learned positions, LayerNorm with bias, a bias on every linear layer (Conv1D weights are
  * stored [in, out], as our GEMMs read them), GELU in its tanh form, the output head tied to the token
- * embedding. Every option of config.json that would change the computation and that we do not implement stops
+ * embedding. The Llama family: RMSNorm, rotary positions, SwiGLU, grouped-query attention, no biases, an untied
+ * head (Linear weights stored [out, in], transposed on the way in and out). Every option of config.json that would change the computation and that we do not implement stops
  * the import with an error naming the field. Biases that are all exactly zero (as in our own exported models)
  * are dropped, so that export then import gives back the same parameters.
  */
@@ -40,17 +46,68 @@ public final class HfCheckpoint {
     private HfCheckpoint() {
     }
 
-    /** Reads a GPT-2-family folder into a checkpoint of ours (fp32). */
+    /** Reads a GPT-2- or Llama-family folder into a checkpoint of ours (fp32). */
     public static LmCheckpoint read(Path dir) {
         Map<String, Object> config = readJson(dir.resolve(CONFIG));
         String where = dir.resolve(CONFIG).toString();
         Object type = config.get("model_type");
-        if (!"gpt2".equals(type)) {
-            throw new IllegalArgumentException(where + ": unsupported model_type '" + type + "' (supported: gpt2)");
+        LmConfig cfg;
+        if ("gpt2".equals(type)) {
+            cfg = gpt2Config(config, where);
+        } else if ("llama".equals(type)) {
+            cfg = llamaConfig(config, where);
+        } else {
+            throw new IllegalArgumentException(where + ": unsupported model_type '" + type + "' (supported: gpt2, llama)");
         }
+        MemoryCheck.requireImportFits(cfg);
+        Map<String, Safetensors.Tensor> tensors = new TreeMap<>(Safetensors.readFolder(dir));
+        // buffers some writers save beside the weights: GPT-2's causal masks, Llama's rotary frequencies
+        tensors.keySet().removeIf(n -> n.endsWith(".attn.bias") || n.endsWith(".attn.masked_bias") || n.endsWith(".rotary_emb.inv_freq"));
+        boolean tied = cfg.llama() == null || cfg.llama().tiedHead();
+        Safetensors.Tensor tiedHead = tied ? tensors.remove("lm_head.weight") : null;
+        if (cfg.llama() == null && !tensors.containsKey("wte.weight")) {
+            Map<String, Safetensors.Tensor> unprefixed = new TreeMap<>();
+            tensors.forEach((k, v) -> unprefixed.put(k.startsWith("transformer.") ? k.substring("transformer.".length()) : k, v));
+            tensors = unprefixed;
+        }
+        INDArray params = Nd4j.zeros(DataType.FLOAT, cfg.numParams());
+        Weights w = new Weights(params, cfg);
+        Set<String> unused = new TreeSet<>(tensors.keySet());
+        for (Slot slot : slots(w, cfg)) {
+            Safetensors.Tensor t = tensors.get(slot.name());
+            if (t == null) {
+                throw new IllegalArgumentException(dir + ": the weights lack tensor '" + slot.name() + "'");
+            }
+            if (!Arrays.equals(t.shape(), slot.hfShape())) {
+                throw new IllegalArgumentException(dir + ": tensor '" + slot.name() + "' has shape " + Arrays.toString(t.shape())
+                        + ", config.json implies " + Arrays.toString(slot.hfShape()));
+            }
+            INDArray m = Nd4j.createFromArray(t.data()).reshape(slot.hfShape());
+            slot.view().assign(slot.transpose() ? m.transpose() : m.reshape(slot.view().shape()));
+            unused.remove(slot.name());
+        }
+        if (!unused.isEmpty()) {
+            throw new IllegalArgumentException(dir + ": tensors this " + type + " layout does not use: " + unused);
+        }
+        if (tiedHead != null && !Nd4j.createFromArray(tiedHead.data()).reshape(w.tokEmb.shape()).equals(w.tokEmb)) {
+            throw new IllegalArgumentException(dir + ": lm_head.weight differs from the token embedding, but "
+                    + "tie_word_embeddings says the head is tied");
+        }
+        if (cfg.biases() && biasesAllZero(w)) {
+            LmConfig without = new LmConfig(cfg.vocabSize(), cfg.context(), cfg.dModel(), cfg.layers(), cfg.heads(), cfg.mlpRatio(),
+                    cfg.activation(), false);
+            params = withoutBiases(params, cfg, without);
+            cfg = without;
+        }
+        BpeTokenizer tok = readTokenizer(dir, config, cfg.vocabSize());
+        Map<String, Object> state = new LinkedHashMap<>();
+        state.put("imported_from", "huggingface-" + type);
+        return new LmCheckpoint(cfg, tok, params, null, state);
+    }
+
+    private static LmConfig gpt2Config(Map<String, Object> config, String where) {
         int d = intField(config, where, "n_embd");
-        Object inner = config.get("n_inner");
-        int hidden = inner == null ? 4 * d : intField(config, where, "n_inner");
+        int hidden = config.get("n_inner") == null ? 4 * d : intField(config, where, "n_inner");
         if (hidden % d != 0) {
             throw new IllegalArgumentException(where + ": n_inner " + hidden + " is not a multiple of n_embd " + d);
         }
@@ -64,75 +121,101 @@ public final class HfCheckpoint {
         requireValue(config, where, "scale_attn_weights", true, true);
         requireValue(config, where, "scale_attn_by_inverse_layer_idx", false, false);
         requireValue(config, where, "add_cross_attention", false, false);
-        int vocab = intField(config, where, "vocab_size");
-        LmConfig withBiases = new LmConfig(vocab, intField(config, where, "n_positions"), d, intField(config, where, "n_layer"),
-                intField(config, where, "n_head"), hidden / d, ACTIVATIONS.get(act), true);
-        MemoryCheck.requireImportFits(withBiases);
-
-        Map<String, Safetensors.Tensor> tensors = new TreeMap<>(Safetensors.readFolder(dir));
-        tensors.keySet().removeIf(n -> n.endsWith(".attn.bias") || n.endsWith(".attn.masked_bias"));  // causal-mask buffers
-        Safetensors.Tensor head = tensors.remove("lm_head.weight");
-        INDArray params = Nd4j.zeros(DataType.FLOAT, withBiases.numParams());
-        Map<String, INDArray> views = gpt2Names(new Weights(params, withBiases), withBiases);
-        String prefix = tensors.containsKey("wte.weight") ? "" : "transformer.";
-        Set<String> unused = new TreeSet<>(tensors.keySet());
-        for (Map.Entry<String, INDArray> e : views.entrySet()) {
-            String name = prefix + e.getKey();
-            Safetensors.Tensor t = tensors.get(name);
-            if (t == null) {
-                throw new IllegalArgumentException(dir + ": the weights lack tensor '" + name + "'");
-            }
-            long[] want = e.getValue().length() == e.getValue().size(1) ? new long[]{e.getValue().size(1)} : e.getValue().shape();
-            if (!Arrays.equals(t.shape(), want)) {
-                throw new IllegalArgumentException(dir + ": tensor '" + name + "' has shape " + Arrays.toString(t.shape())
-                        + ", config.json implies " + Arrays.toString(want));
-            }
-            e.getValue().assign(Nd4j.createFromArray(t.data()).reshape(e.getValue().shape()));
-            unused.remove(name);
-        }
-        if (!unused.isEmpty()) {
-            throw new IllegalArgumentException(dir + ": tensors this GPT-2 layout does not use: " + unused);
-        }
-        INDArray wte = views.get("wte.weight");
-        if (head != null && !Nd4j.createFromArray(head.data()).reshape(wte.shape()).equals(wte)) {
-            throw new IllegalArgumentException(dir + ": lm_head.weight differs from the token embedding, but "
-                    + "tie_word_embeddings says the head is tied");
-        }
-        LmConfig cfg = withBiases;
-        if (biasesAllZero(new Weights(params, withBiases))) {
-            cfg = new LmConfig(vocab, withBiases.context(), d, withBiases.layers(), withBiases.heads(), withBiases.mlpRatio(),
-                    withBiases.activation(), false);
-            params = withoutBiases(params, withBiases, cfg);
-        }
-        BpeTokenizer tok = readTokenizer(dir, config, vocab);
-        Map<String, Object> state = new LinkedHashMap<>();
-        state.put("imported_from", "huggingface-gpt2");
-        return new LmCheckpoint(cfg, tok, params, null, state);
+        return new LmConfig(intField(config, where, "vocab_size"), intField(config, where, "n_positions"), d,
+                intField(config, where, "n_layer"), intField(config, where, "n_head"), hidden / d, ACTIVATIONS.get(act), true);
     }
 
-    /** The tensor names of the GPT-2 layout (without the "transformer." prefix), each with its view in ours. */
-    private static Map<String, INDArray> gpt2Names(Weights w, LmConfig c) {
-        Map<String, INDArray> m = new LinkedHashMap<>();
-        m.put("wte.weight", w.tokEmb);
-        m.put("wpe.weight", w.posEmb);
+    private static LmConfig llamaConfig(Map<String, Object> config, String where) {
+        int d = intField(config, where, "hidden_size");
+        int heads = intField(config, where, "num_attention_heads");
+        int kv = config.get("num_key_value_heads") == null ? heads : intField(config, where, "num_key_value_heads");
+        if (config.get("head_dim") != null && intField(config, where, "head_dim") * heads != d) {
+            throw new IllegalArgumentException(where + ": unsupported head_dim " + config.get("head_dim")
+                    + " (supported: hidden_size / num_attention_heads)");
+        }
+        requireValue(config, where, "hidden_act", "silu", "silu");
+        requireValue(config, where, "attention_bias", false, false);
+        requireValue(config, where, "mlp_bias", false, false);
+        for (String f : new String[]{"rope_scaling", "sliding_window"}) {
+            if (config.get(f) != null) {
+                throw new IllegalArgumentException(where + ": unsupported " + f + " = " + config.get(f) + " (supported: none)");
+            }
+        }
+        double eps = number(config, where, "rms_norm_eps", 1e-6);
+        double theta = number(config, where, "rope_theta", 10000.0);
+        boolean tied = Boolean.TRUE.equals(config.getOrDefault("tie_word_embeddings", false));
+        return LmConfig.llama(intField(config, where, "vocab_size"), intField(config, where, "max_position_embeddings"), d,
+                intField(config, where, "num_hidden_layers"), heads,
+                new LmConfig.Llama(kv, intField(config, where, "intermediate_size"), theta, eps, tied));
+    }
+
+    /**
+     * One tensor of the Hugging Face layout and where it lives in ours: {@code view}, or its transpose where the
+     * layout stores [out, in] (torch Linear) and ours [in, out]. Gains and biases are 1-D there, [1, n] here.
+     */
+    private record Slot(String name, INDArray view, boolean transpose) {
+        long[] hfShape() {
+            if (transpose) {
+                return new long[]{view.size(1), view.size(0)};
+            }
+            return view.size(0) == 1 ? new long[]{view.size(1)} : view.shape();
+        }
+    }
+
+    private static List<Slot> slots(Weights w, LmConfig c) {
+        return c.llama() != null ? llamaSlots(w, c) : gpt2Slots(w, c);
+    }
+
+    /** GPT-2 (without the "transformer." prefix): Conv1D weights are stored [in, out], as ours. */
+    private static List<Slot> gpt2Slots(Weights w, LmConfig c) {
+        List<Slot> m = new ArrayList<>();
+        m.add(new Slot("wte.weight", w.tokEmb, false));
+        m.add(new Slot("wpe.weight", w.posEmb, false));
         for (int l = 0; l < c.layers(); l++) {
             Weights.Block b = w.blocks[l];
             String h = "h." + l + ".";
-            m.put(h + "ln_1.weight", b.ln1G);
-            m.put(h + "ln_1.bias", b.ln1B);
-            m.put(h + "attn.c_attn.weight", b.wqkv);
-            m.put(h + "attn.c_attn.bias", b.bqkv);
-            m.put(h + "attn.c_proj.weight", b.wo);
-            m.put(h + "attn.c_proj.bias", b.bo);
-            m.put(h + "ln_2.weight", b.ln2G);
-            m.put(h + "ln_2.bias", b.ln2B);
-            m.put(h + "mlp.c_fc.weight", b.w1);
-            m.put(h + "mlp.c_fc.bias", b.b1);
-            m.put(h + "mlp.c_proj.weight", b.w2);
-            m.put(h + "mlp.c_proj.bias", b.b2);
+            m.add(new Slot(h + "ln_1.weight", b.ln1G, false));
+            m.add(new Slot(h + "ln_1.bias", b.ln1B, false));
+            m.add(new Slot(h + "attn.c_attn.weight", b.wqkv, false));
+            m.add(new Slot(h + "attn.c_attn.bias", b.bqkv, false));
+            m.add(new Slot(h + "attn.c_proj.weight", b.wo, false));
+            m.add(new Slot(h + "attn.c_proj.bias", b.bo, false));
+            m.add(new Slot(h + "ln_2.weight", b.ln2G, false));
+            m.add(new Slot(h + "ln_2.bias", b.ln2B, false));
+            m.add(new Slot(h + "mlp.c_fc.weight", b.w1, false));
+            m.add(new Slot(h + "mlp.c_fc.bias", b.b1, false));
+            m.add(new Slot(h + "mlp.c_proj.weight", b.w2, false));
+            m.add(new Slot(h + "mlp.c_proj.bias", b.b2, false));
         }
-        m.put("ln_f.weight", w.lnfG);
-        m.put("ln_f.bias", w.lnfB);
+        m.add(new Slot("ln_f.weight", w.lnfG, false));
+        m.add(new Slot("ln_f.bias", w.lnfB, false));
+        return m;
+    }
+
+    /** Llama: Linear weights are stored [out, in]; q, k, v sit side by side in our fused projection, gate and up too. */
+    private static List<Slot> llamaSlots(Weights w, LmConfig c) {
+        int q = c.heads() * c.headDim();
+        int kv = c.kvHeads() * c.headDim();
+        int h = c.hidden();
+        List<Slot> m = new ArrayList<>();
+        m.add(new Slot("model.embed_tokens.weight", w.tokEmb, false));
+        for (int l = 0; l < c.layers(); l++) {
+            Weights.Block b = w.blocks[l];
+            String p = "model.layers." + l + ".";
+            m.add(new Slot(p + "input_layernorm.weight", b.ln1G, false));
+            m.add(new Slot(p + "self_attn.q_proj.weight", b.wqkv.get(all(), interval(0, q)), true));
+            m.add(new Slot(p + "self_attn.k_proj.weight", b.wqkv.get(all(), interval(q, q + kv)), true));
+            m.add(new Slot(p + "self_attn.v_proj.weight", b.wqkv.get(all(), interval(q + kv, q + 2 * kv)), true));
+            m.add(new Slot(p + "self_attn.o_proj.weight", b.wo, true));
+            m.add(new Slot(p + "post_attention_layernorm.weight", b.ln2G, false));
+            m.add(new Slot(p + "mlp.gate_proj.weight", b.w1.get(all(), interval(0, h)), true));
+            m.add(new Slot(p + "mlp.up_proj.weight", b.w1.get(all(), interval(h, 2 * h)), true));
+            m.add(new Slot(p + "mlp.down_proj.weight", b.w2, true));
+        }
+        m.add(new Slot("model.norm.weight", w.lnfG, false));
+        if (w.head != null) {
+            m.add(new Slot("lm_head.weight", w.head, false));
+        }
         return m;
     }
 
@@ -162,9 +245,9 @@ public final class HfCheckpoint {
         Path file = dir.resolve(TOKENIZER);
         Map<String, Object> json = readJson(file);
         String where = dir.resolve(CONFIG).toString();
-        int eos = intField(config, where, "eos_token_id");
-        int bos = config.get("bos_token_id") == null ? eos : intField(config, where, "bos_token_id");
-        int pad = config.get("pad_token_id") == null ? eos : intField(config, where, "pad_token_id");
+        int eos = tokenId(config, where, "eos_token_id");
+        int bos = config.get("bos_token_id") == null ? eos : tokenId(config, where, "bos_token_id");
+        int pad = config.get("pad_token_id") == null ? eos : tokenId(config, where, "pad_token_id");
         int sep = eos;
         Path special = dir.resolve(SPECIAL_TOKENS);
         if (Files.exists(special)) {
@@ -180,43 +263,28 @@ public final class HfCheckpoint {
         return HfTokenizer.read(json, vocab, new BpeTokenizer.Specials(pad, bos, eos, sep), file.toString());
     }
 
-    /** Writes a checkpoint as a GPT-2 folder (F32 safetensors; zero biases where ours has none). */
+    /** Writes a checkpoint as a GPT-2 folder (zero biases where ours has none) or, for the Llama family, a Llama folder. */
     public static void write(LmCheckpoint ckpt, Path dir) {
         LmConfig c = ckpt.config();
-        LmConfig gpt2 = new LmConfig(c.vocabSize(), c.context(), c.dModel(), c.layers(), c.heads(), c.mlpRatio(), c.activation(), true);
-        INDArray params = Nd4j.zeros(DataType.FLOAT, gpt2.numParams());
-        Weights w = new Weights(params, gpt2);
         INDArray own = ckpt.params().reshape(ckpt.params().length()).castTo(DataType.FLOAT);
-        if (c.biases()) {
-            params.assign(own);
-        } else {
-            copyWithoutBiases(new Weights(own, c), w);
+        LmConfig layout = c;
+        INDArray params = own;
+        if (c.llama() == null && !c.biases()) {
+            layout = new LmConfig(c.vocabSize(), c.context(), c.dModel(), c.layers(), c.heads(), c.mlpRatio(), c.activation(), true);
+            params = Nd4j.zeros(DataType.FLOAT, layout.numParams());
+            copyWithoutBiases(new Weights(own, c), new Weights(params, layout));
         }
         Map<String, Safetensors.Tensor> tensors = new TreeMap<>();
-        for (Map.Entry<String, INDArray> e : gpt2Names(w, gpt2).entrySet()) {
-            INDArray v = e.getValue();
-            long[] shape = v.length() == v.size(1) && v.size(0) == 1 ? new long[]{v.size(1)} : v.shape();
-            tensors.put(e.getKey(), new Safetensors.Tensor(shape, v.dup().data().asFloat()));
+        for (Slot slot : slots(new Weights(params, layout), layout)) {
+            INDArray m = slot.transpose() ? slot.view().transpose() : slot.view();
+            tensors.put(slot.name(), new Safetensors.Tensor(slot.hfShape(), m.dup('c').data().asFloat()));
         }
         try {
             Files.createDirectories(dir);
             Safetensors.write(dir.resolve(WEIGHTS), tensors, Map.of("format", "pt"));
             BpeTokenizer tok = ckpt.tokenizer();
             BpeTokenizer.Specials sp = tok.specials();
-            Map<String, Object> config = new LinkedHashMap<>();
-            config.put("model_type", "gpt2");
-            config.put("architectures", new String[]{"GPT2LMHeadModel"});
-            config.put("vocab_size", c.vocabSize());
-            config.put("n_positions", c.context());
-            config.put("n_ctx", c.context());
-            config.put("n_embd", c.dModel());
-            config.put("n_layer", c.layers());
-            config.put("n_head", c.heads());
-            config.put("n_inner", c.hidden());
-            config.put("activation_function", ACTIVATIONS.entrySet().stream().filter(e -> e.getValue().equals(c.activation()))
-                    .map(Map.Entry::getKey).sorted().findFirst().orElseThrow());
-            config.put("layer_norm_epsilon", TransformerLm.LN_EPS);
-            config.put("tie_word_embeddings", true);
+            Map<String, Object> config = c.llama() != null ? llamaJson(c) : gpt2Json(c);
             config.put("bos_token_id", sp.bos());
             config.put("eos_token_id", sp.eos());
             config.put("pad_token_id", sp.pad());
@@ -234,6 +302,45 @@ public final class HfCheckpoint {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + dir + ": " + e.getMessage(), e);
         }
+    }
+
+    private static Map<String, Object> gpt2Json(LmConfig c) {
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("model_type", "gpt2");
+        config.put("architectures", new String[]{"GPT2LMHeadModel"});
+        config.put("vocab_size", c.vocabSize());
+        config.put("n_positions", c.context());
+        config.put("n_ctx", c.context());
+        config.put("n_embd", c.dModel());
+        config.put("n_layer", c.layers());
+        config.put("n_head", c.heads());
+        config.put("n_inner", c.hidden());
+        config.put("activation_function", ACTIVATIONS.entrySet().stream().filter(e -> e.getValue().equals(c.activation()))
+                .map(Map.Entry::getKey).sorted().findFirst().orElseThrow());
+        config.put("layer_norm_epsilon", TransformerLm.LN_EPS);
+        config.put("tie_word_embeddings", true);
+        return config;
+    }
+
+    private static Map<String, Object> llamaJson(LmConfig c) {
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("model_type", "llama");
+        config.put("architectures", new String[]{"LlamaForCausalLM"});
+        config.put("vocab_size", c.vocabSize());
+        config.put("hidden_size", c.dModel());
+        config.put("intermediate_size", c.hidden());
+        config.put("num_hidden_layers", c.layers());
+        config.put("num_attention_heads", c.heads());
+        config.put("num_key_value_heads", c.kvHeads());
+        config.put("max_position_embeddings", c.context());
+        config.put("rms_norm_eps", c.llama().normEps());
+        config.put("rope_theta", c.llama().ropeTheta());
+        config.put("rope_scaling", null);
+        config.put("hidden_act", "silu");
+        config.put("attention_bias", false);
+        config.put("mlp_bias", false);
+        config.put("tie_word_embeddings", c.llama().tiedHead());
+        return config;
     }
 
     private static void copyWithoutBiases(Weights src, Weights dst) {
@@ -267,6 +374,23 @@ public final class HfCheckpoint {
         } catch (IOException e) {
             throw new IllegalArgumentException(file + " is not valid JSON: " + e.getMessage(), e);
         }
+    }
+
+    /** A token id; of a list (chat models list several end tokens) the first, which generation then stops at. */
+    private static int tokenId(Map<String, Object> m, String where, String field) {
+        Object v = m.get(field);
+        if (v instanceof List<?> l && !l.isEmpty() && l.get(0) instanceof Number n) {
+            return n.intValue();
+        }
+        return intField(m, where, field);
+    }
+
+    private static double number(Map<String, Object> m, String where, String field, double dflt) {
+        Object v = m.getOrDefault(field, dflt);
+        if (!(v instanceof Number n)) {
+            throw new IllegalArgumentException(where + ": field '" + field + "' is not a number (" + v + ")");
+        }
+        return n.doubleValue();
     }
 
     private static int intField(Map<String, Object> m, String where, String field) {

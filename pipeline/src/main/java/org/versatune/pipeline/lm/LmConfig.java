@@ -10,13 +10,50 @@ import java.util.Map;
  * Shape of the causal transformer: pre-LayerNorm blocks (attention + MLP), learned positions, output projection
  * tied to the token embedding. Our own models have linear layers without biases (as in PaLM/LLaMA) and GELU
  * (ND4J's sigmoid form) or ReLU; GPT-2 checkpoints add a bias to every linear layer and use GELU's tanh form.
+ * The Llama family ({@link Llama}) changes the block instead.
  */
 public record LmConfig(int vocabSize, int context, int dModel, int layers, int heads, int mlpRatio, String activation,
-                       boolean biases) implements Serializable {
+                       boolean biases, Llama llama) implements Serializable {
     public static final String GELU = "gelu";
     public static final String RELU = "relu";
     /** 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), GPT-2's "gelu_new". */
     public static final String GELU_TANH = "gelu-tanh";
+    /** x * sigmoid(x), the gate of the Llama family's SwiGLU MLP. */
+    public static final String SILU = "silu";
+
+    /**
+     * What the Llama family changes: RMSNorm (gain only, epsilon {@code normEps}) instead of LayerNorm, rotary
+     * position embeddings (base {@code ropeTheta}, halves rotated as in the published implementation) instead of
+     * learned positions, a SwiGLU MLP of width {@code hidden} (gate and up projections side by side in one matrix),
+     * grouped-query attention ({@code kvHeads} key/value heads, each shared by heads/kvHeads query heads), and an
+     * output head of its own unless {@code tiedHead}.
+     */
+    public record Llama(int kvHeads, int hidden, double ropeTheta, double normEps, boolean tiedHead) implements Serializable {
+        Map<String, Object> toJson() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("kv_heads", kvHeads);
+            m.put("hidden", hidden);
+            m.put("rope_theta", ropeTheta);
+            m.put("norm_eps", normEps);
+            m.put("tied_head", tiedHead);
+            return m;
+        }
+
+        static Llama fromJson(Map<String, Object> m) {
+            return new Llama(i(m, "kv_heads"), i(m, "hidden"), ((Number) m.get("rope_theta")).doubleValue(),
+                    ((Number) m.get("norm_eps")).doubleValue(), Boolean.TRUE.equals(m.get("tied_head")));
+        }
+    }
+
+    public LmConfig(int vocabSize, int context, int dModel, int layers, int heads, int mlpRatio, String activation,
+                    boolean biases) {
+        this(vocabSize, context, dModel, layers, heads, mlpRatio, activation, biases, null);
+    }
+
+    /** A Llama-family shape. */
+    public static LmConfig llama(int vocabSize, int context, int dModel, int layers, int heads, Llama llama) {
+        return new LmConfig(vocabSize, context, dModel, layers, heads, 1, SILU, false, llama);
+    }
 
     public LmConfig(int vocabSize, int context, int dModel, int layers, int heads, int mlpRatio) {
         this(vocabSize, context, dModel, layers, heads, mlpRatio, GELU);
@@ -27,8 +64,13 @@ public record LmConfig(int vocabSize, int context, int dModel, int layers, int h
     }
 
     public LmConfig {
-        if (!GELU.equals(activation) && !RELU.equals(activation) && !GELU_TANH.equals(activation)) {
-            throw new IllegalArgumentException("activation must be gelu, gelu-tanh or relu, got " + activation);
+        if (llama == null ? !GELU.equals(activation) && !RELU.equals(activation) && !GELU_TANH.equals(activation)
+                : !SILU.equals(activation) || biases) {
+            throw new IllegalArgumentException("activation must be gelu, gelu-tanh or relu (silu, without biases, in the "
+                    + "Llama family), got " + activation);
+        }
+        if (llama != null && (heads % llama.kvHeads() != 0 || (dModel / heads) % 2 != 0 || llama.hidden() < 1)) {
+            throw new IllegalArgumentException("invalid Llama shape (heads a multiple of kv heads, even head size): " + this);
         }
         if (dModel % heads != 0) {
             throw new IllegalArgumentException("d-model " + dModel + " is not divisible by heads " + heads);
@@ -50,23 +92,40 @@ public record LmConfig(int vocabSize, int context, int dModel, int layers, int h
     }
 
     public int hidden() {
-        return mlpRatio * dModel;
+        return llama != null ? llama.hidden() : mlpRatio * dModel;
+    }
+
+    public int kvHeads() {
+        return llama != null ? llama.kvHeads() : heads;
+    }
+
+    /** Columns of the fused query/key/value projection. */
+    public int qkvWidth() {
+        return (heads + 2 * kvHeads()) * headDim();
+    }
+
+    /** Columns of the MLP's input projection (gate and up side by side in the Llama family). */
+    public int mlpWidth() {
+        return llama != null ? 2 * hidden() : hidden();
     }
 
     /** Parameters of one block. */
     long blockParams() {
         long d = dModel;
         long h = hidden();
-        return 4 * d + d * 3 * d + d * d + d * h + h * d + (biases ? 3 * d + d + h + d : 0);
+        long norms = llama != null ? 2 * d : 4 * d;
+        return norms + d * qkvWidth() + d * d + d * mlpWidth() + h * d + (biases ? 3 * d + d + h + d : 0);
     }
 
     public long numParams() {
-        return (long) vocabSize * dModel + (long) context * dModel + layers * blockParams() + 2L * dModel;
+        long positions = llama != null ? 0 : (long) context * dModel;
+        long head = llama != null && !llama.tiedHead() ? (long) vocabSize * dModel : 0;
+        return (long) vocabSize * dModel + positions + nonEmbeddingParams() + head;
     }
 
     /** Parameters outside the token and position embeddings (the usual basis of "6N" FLOP estimates). */
     public long nonEmbeddingParams() {
-        return layers * blockParams() + 2L * dModel;
+        return layers * blockParams() + (llama != null ? 1L : 2L) * dModel;
     }
 
     /**
@@ -75,7 +134,7 @@ public record LmConfig(int vocabSize, int context, int dModel, int layers, int h
      */
     public double trainFlopsPerToken(int seqLen) {
         double d = dModel;
-        double matmul = layers * (2 * d * 3 * d + 2 * d * d + 2 * 2 * d * hidden());
+        double matmul = layers * (2 * d * qkvWidth() + 2 * d * d + 2 * d * mlpWidth() + 2 * d * hidden());
         double attention = layers * 2.0 * 2.0 * seqLen * d;
         double head = 2.0 * d * vocabSize;
         return 3 * (matmul + attention + head);
@@ -94,6 +153,9 @@ public record LmConfig(int vocabSize, int context, int dModel, int layers, int h
         if (biases) {
             m.put("biases", true);      // written only when set, so checkpoints without biases read as before
         }
+        if (llama != null) {
+            m.put("llama", llama.toJson());
+        }
         m.put("parameters", numParams());
         return m;
     }
@@ -103,7 +165,13 @@ public record LmConfig(int vocabSize, int context, int dModel, int layers, int h
             throw new IllegalArgumentException("unsupported model architecture " + m.get("architecture"));
         }
         return new LmConfig(i(m, "vocab_size"), i(m, "context"), i(m, "d_model"), i(m, "layers"), i(m, "heads"), i(m, "mlp_ratio"),
-                String.valueOf(m.getOrDefault("activation", GELU)), Boolean.TRUE.equals(m.get("biases")));
+                String.valueOf(m.getOrDefault("activation", GELU)), Boolean.TRUE.equals(m.get("biases")),
+                m.get("llama") instanceof Map<?, ?> l ? Llama.fromJson(cast(l)) : null);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> cast(Map<?, ?> m) {
+        return (Map<String, Object>) m;
     }
 
     private static int i(Map<String, Object> m, String k) {

@@ -30,7 +30,8 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.point;
  * <p>Block: x += attn(LN1(x))·Wo; x += act(LN2(x)·W1)·W2 with act GELU, GELU (tanh form) or ReLU. Our own
  * models' linear layers have no biases (as in PaLM/LLaMA); GPT-2 checkpoints add one to each linear layer (a
  * row vector added after the GEMM, its gradient a column sum). Residual additions are folded into the GEMMs
- * (beta = 1).
+ * (beta = 1). The Llama family ({@link LmConfig.Llama}) swaps in RMSNorm, rotary positions applied to queries and
+ * keys in place, a SwiGLU MLP, key/value heads shared by groups of query heads, and an untied output head.
  */
 public final class TransformerLm {
     static final double LN_EPS = 1e-5;
@@ -40,6 +41,8 @@ public final class TransformerLm {
     private final DataType dtype;
     private final INDArray params;
     private final Weights w;
+    private final INDArray ropeCos;   // [context, headDim / 2] with rotary positions, else null
+    private final INDArray ropeSin;
     private INDArray grads;   // allocated on the first training step: scoring and generation never need it
     private Weights g;
     private Activations act;
@@ -53,6 +56,33 @@ public final class TransformerLm {
         this.dtype = dtype;
         this.params = params.dataType() == dtype && params.rank() == 1 ? params : params.reshape(params.length()).castTo(dtype);
         this.w = new Weights(this.params, cfg);
+        if (cfg.llama() != null) {
+            INDArray[] t = ropeTables(cfg, dtype);
+            ropeCos = t[0];
+            ropeSin = t[1];
+        } else {
+            ropeCos = ropeSin = null;
+        }
+    }
+
+    /**
+     * cos and sin of position x frequency, frequency j = theta^(-2j / headDim); the frequencies and their products
+     * with positions are rounded to fp32 first, as the published implementation computes them.
+     */
+    private static INDArray[] ropeTables(LmConfig cfg, DataType dtype) {
+        int half = cfg.headDim() / 2;
+        double[] cos = new double[cfg.context() * half];
+        double[] sin = new double[cos.length];
+        for (int j = 0; j < half; j++) {
+            float inv = (float) (1.0 / Math.pow(cfg.llama().ropeTheta(), (2.0 * j) / cfg.headDim()));
+            for (int p = 0; p < cfg.context(); p++) {
+                double angle = (float) (p * inv);
+                cos[p * half + j] = Math.cos(angle);
+                sin[p * half + j] = Math.sin(angle);
+            }
+        }
+        return new INDArray[]{Nd4j.createFromArray(cos).reshape(cfg.context(), half).castTo(dtype),
+                Nd4j.createFromArray(sin).reshape(cfg.context(), half).castTo(dtype)};
     }
 
     /** A freshly initialised model: N(0, 0.02) matrices and embeddings, output projections scaled by 1/sqrt(2L). */
@@ -61,7 +91,12 @@ public final class TransformerLm {
         TransformerLm m = new TransformerLm(cfg, dtype, p);
         Random rnd = new Random(seed);
         fill(m.w.tokEmb, rnd, 0.02);
-        fill(m.w.posEmb, rnd, 0.01);
+        if (m.w.posEmb != null) {
+            fill(m.w.posEmb, rnd, 0.01);
+        }
+        if (m.w.head != null) {
+            fill(m.w.head, rnd, 0.02);
+        }
         double outScale = 0.02 / Math.sqrt(2.0 * cfg.layers());
         for (Weights.Block b : m.w.blocks) {
             b.ln1G.assign(1);
@@ -136,6 +171,9 @@ public final class TransformerLm {
         final INDArray[] xhat1, rstd1, h1, qkv, prob, att, xhat2, rstd2, h2, u, gact;
         final INDArray x, xhatf, rstdf, hf, logits;
         final INDArray dRes, dTmp, dH, scratchH, dqkv, dP, scratchTT, mask, onesB, onesN;
+        final INDArray dA;                        // d SwiGLU output; null without the gate
+        final INDArray kRep, vRep, dkRep, dvRep;  // keys/values repeated per query head; null without grouping
+        final INDArray cos, sin, ropeTmp;         // rotary tables per row; null without rotary positions
         final boolean training;
 
         Activations(int b, int t, boolean training) {
@@ -164,13 +202,13 @@ public final class TransformerLm {
                 xhat1[l] = arena.view(p + "xhat1." + l, n, d);
                 rstd1[l] = arena.view(p + "rstd1." + l, n, 1);
                 h1[l] = arena.view(p + "h1." + l, n, d);
-                qkv[l] = arena.view(p + "qkv." + l, n, 3L * d);
+                qkv[l] = arena.view(p + "qkv." + l, n, cfg.qkvWidth());
                 prob[l] = arena.view(p + "prob." + l, b, heads, t, t);
                 att[l] = arena.view(p + "att." + l, n, d);
                 xhat2[l] = arena.view(p + "xhat2." + l, n, d);
                 rstd2[l] = arena.view(p + "rstd2." + l, n, 1);
                 h2[l] = arena.view(p + "h2." + l, n, d);
-                u[l] = arena.view(p + "u." + l, n, h);
+                u[l] = arena.view(p + "u." + l, n, cfg.mlpWidth());
                 gact[l] = arena.view(p + "gact." + l, n, h);
             }
             x = arena.view(p + "x", n, d);
@@ -181,9 +219,9 @@ public final class TransformerLm {
             if (training) {
                 dRes = arena.view("dRes", n, d);
                 dTmp = arena.view("dTmp", n, d);
-                dH = arena.view("dH", n, h);
-                scratchH = arena.view("scratchH", n, h);
-                dqkv = arena.view("dqkv", n, 3L * d);
+                dH = arena.view("dH", n, cfg.mlpWidth());
+                scratchH = arena.view("scratchH", n, cfg.mlpWidth());
+                dqkv = arena.view("dqkv", n, cfg.qkvWidth());
                 dP = arena.view("dP", b, heads, t, t);
                 scratchTT = arena.view("scratchTT", b, heads, t, t);
             } else {
@@ -199,6 +237,26 @@ public final class TransformerLm {
             });
             onesB = arena.view("onesB", b).assign(1).reshape(1, b);
             onesN = training && cfg.biases() ? arena.view("onesN", n).assign(1).reshape(1, n) : null;
+            boolean gated = cfg.llama() != null;
+            dA = training && gated ? arena.view("dA", n, h) : null;
+            boolean grouped = cfg.kvHeads() != heads;
+            kRep = grouped ? arena.view(p + "kRep", b, heads, t, dh) : null;
+            vRep = grouped ? arena.view(p + "vRep", b, heads, t, dh) : null;
+            dkRep = grouped && training ? arena.view("dkRep", b, heads, t, dh) : null;
+            dvRep = grouped && training ? arena.view("dvRep", b, heads, t, dh) : null;
+            if (ropeCos != null) {
+                int[] pos = new int[n];
+                for (int i = 0; i < n; i++) {
+                    pos[i] = i % t;
+                }
+                cos = arena.view(p + "cos", n, dh / 2);
+                sin = arena.view(p + "sin", n, dh / 2);
+                Nd4j.pullRows(ropeCos, cos, 1, pos);
+                Nd4j.pullRows(ropeSin, sin, 1, pos);
+                ropeTmp = arena.view("ropeTmp", n, dh / 2);
+            } else {
+                cos = sin = ropeTmp = null;
+            }
         }
     }
 
@@ -240,6 +298,88 @@ public final class TransformerLm {
         rstd.assign(Transforms.pow(out.mean(true, 1).addi(LN_EPS), -0.5, false));
         xhat.muliColumnVector(rstd);
         out.assign(xhat).muliRowVector(gain).addiRowVector(bias);
+    }
+
+    /** LayerNorm, or RMSNorm in the Llama family (no bias, no centring). */
+    private void norm(INDArray x, INDArray gain, INDArray bias, INDArray xhat, INDArray rstd, INDArray out) {
+        if (cfg.llama() == null) {
+            layerNorm(x, gain, bias, xhat, rstd, out);
+            return;
+        }
+        out.assign(x).muli(x);
+        rstd.assign(Transforms.pow(out.mean(true, 1).addi(cfg.llama().normEps()), -0.5, false));
+        xhat.assign(x).muliColumnVector(rstd);
+        out.assign(xhat).muliRowVector(gain);
+    }
+
+    private void normBackward(INDArray dOut, INDArray xhat, INDArray rstd, INDArray gain, INDArray gGain, INDArray gBias,
+                              INDArray dxAcc) {
+        if (cfg.llama() == null) {
+            layerNormBackward(dOut, xhat, rstd, gain, gGain, gBias, dxAcc);
+            return;
+        }
+        // dx = rstd (dxhat - xhat mean(dxhat xhat)), dxhat = dOut * gain
+        gGain.addi(dOut.mul(xhat).sum(true, 0));
+        INDArray dxhat = dOut.mulRowVector(gain);
+        INDArray m2 = dxhat.mul(xhat).mean(true, 1);
+        dxAcc.addi(dxhat.subi(xhat.mulColumnVector(m2)).muliColumnVector(rstd));
+    }
+
+    /**
+     * Rotates each query and key head of {@code qkv} [rows, qkvWidth] in place: (x1, x2) -> (x1 cos - x2 sin,
+     * x2 cos + x1 sin) with x1, x2 the head's halves; {@code inverse} applies the transpose (for the gradient).
+     */
+    private void rope(INDArray qkv, INDArray cos, INDArray sin, boolean inverse, INDArray tmp) {
+        int dh = cfg.headDim();
+        int half = dh / 2;
+        double sign = inverse ? -1 : 1;
+        for (int h = 0; h < cfg.heads() + cfg.kvHeads(); h++) {
+            INDArray x1 = qkv.get(all(), interval(h * dh, h * dh + half));
+            INDArray x2 = qkv.get(all(), interval(h * dh + half, (h + 1) * dh));
+            tmp.assign(x1);
+            x1.muli(cos).subi(x2.mul(sin).muli(sign));
+            x2.muli(cos).addi(tmp.muli(sin).muli(sign));
+        }
+    }
+
+    /** The key or value heads [B, kvHeads, T, dh] as one per query head (into rep); src itself without grouping. */
+    private INDArray repeatKv(INDArray src, INDArray rep) {
+        if (rep == null) {
+            return src;
+        }
+        int group = cfg.heads() / cfg.kvHeads();
+        for (int h = 0; h < cfg.heads(); h++) {
+            rep.get(all(), point(h), all(), all()).assign(src.get(all(), point(h / group), all(), all()));
+        }
+        return rep;
+    }
+
+    /** dst [B, kvHeads, T, dh] = the sum of each group's per-query-head gradients in rep. */
+    private void sumGroups(INDArray rep, INDArray dst) {
+        int group = cfg.heads() / cfg.kvHeads();
+        for (int j = 0; j < cfg.kvHeads(); j++) {
+            INDArray d = dst.get(all(), point(j), all(), all()).assign(rep.get(all(), point(j * group), all(), all()));
+            for (int k = 1; k < group; k++) {
+                d.addi(rep.get(all(), point(j * group + k), all(), all()));
+            }
+        }
+    }
+
+    /** out = silu(gate) * up, with gate and up the two halves of u. */
+    private void swiglu(INDArray u, INDArray out) {
+        int h = cfg.hidden();
+        INDArray gate = u.get(all(), interval(0, h));
+        out.assign(Transforms.sigmoid(gate, true)).muli(gate).muli(u.get(all(), interval(h, 2 * h)));
+    }
+
+    /** dU = [dA * up * silu'(gate), dA * silu(gate)], silu'(x) = s (1 + x (1 - s)), s = sigmoid(x). */
+    private void swigluBackward(INDArray u, INDArray dA, INDArray dU) {
+        int h = cfg.hidden();
+        INDArray gate = u.get(all(), interval(0, h));
+        INDArray up = u.get(all(), interval(h, 2 * h));
+        INDArray sig = Transforms.sigmoid(gate, true);
+        dU.get(all(), interval(h, 2 * h)).assign(gate.mul(sig).muli(dA));
+        dU.get(all(), interval(0, h)).assign(sig.rsub(1).muli(gate).addi(1).muli(sig).muli(up).muli(dA));
     }
 
     /** dxAcc += d(LN)/dx · dOut; accumulates gain/bias gradients. */
@@ -309,13 +449,14 @@ public final class TransformerLm {
         Nd4j.exec(new SoftMax(m, m, 1));
     }
 
+    /** Query, key and value heads as [B, heads (or kvHeads), T, dh] views of the fused projection. */
     private INDArray[] heads(INDArray qkv, int b, int t) {
-        INDArray v5 = qkv.reshape('c', b, t, 3, cfg.heads(), cfg.headDim());
-        INDArray[] out = new INDArray[3];
-        for (int i = 0; i < 3; i++) {
-            out[i] = v5.get(all(), all(), point(i), all(), all()).permute(0, 2, 1, 3);   // [B, H, T, dh] view
-        }
-        return out;
+        int h = cfg.heads();
+        int kv = cfg.kvHeads();
+        INDArray v4 = qkv.reshape('c', b, t, h + 2 * kv, cfg.headDim());
+        return new INDArray[]{v4.get(all(), all(), interval(0, h), all()).permute(0, 2, 1, 3),
+                v4.get(all(), all(), interval(h, h + kv), all()).permute(0, 2, 1, 3),
+                v4.get(all(), all(), interval(h + kv, h + 2 * kv), all()).permute(0, 2, 1, 3)};
     }
 
     private INDArray headsView(INDArray m, int b, int t) {
@@ -324,8 +465,10 @@ public final class TransformerLm {
 
     private void embed(Activations a, int[] tokens) {
         Nd4j.pullRows(w.tokEmb, a.x, 1, tokens);
-        INDArray pos = w.posEmb.get(interval(0, a.t), all()).reshape(1, (long) a.t * a.d);
-        a.x.reshape(a.b, (long) a.t * a.d).addiRowVector(pos);
+        if (w.posEmb != null) {
+            INDArray pos = w.posEmb.get(interval(0, a.t), all()).reshape(1, (long) a.t * a.d);
+            a.x.reshape(a.b, (long) a.t * a.d).addiRowVector(pos);
+        }
     }
 
     /** Pre-LN blocks: x += attention(LN1(x)); x += MLP(LN2(x)); then the final LN and the tied output head. */
@@ -336,16 +479,16 @@ public final class TransformerLm {
         for (int l = 0; l < cfg.layers(); l++) {
             int s = a.training ? l : 0;     // training keeps every layer's activations for the backward pass
             Weights.Block p = w.blocks[l];
-            layerNorm(a.x, p.ln1G, p.ln1B, a.xhat1[s], a.rstd1[s], a.h1[s]);
+            norm(a.x, p.ln1G, p.ln1B, a.xhat1[s], a.rstd1[s], a.h1[s]);
             StepProfile.mark("fwd.layernorm");
             attentionForward(a, p, s);
             StepProfile.mark("fwd.attention");
-            layerNorm(a.x, p.ln2G, p.ln2B, a.xhat2[s], a.rstd2[s], a.h2[s]);
+            norm(a.x, p.ln2G, p.ln2B, a.xhat2[s], a.rstd2[s], a.h2[s]);
             StepProfile.mark("fwd.layernorm");
             mlpForward(a, p, s);
             StepProfile.mark("fwd.mlp");
         }
-        layerNorm(a.x, w.lnfG, w.lnfB, a.xhatf, a.rstdf, a.hf);
+        norm(a.x, w.lnfG, w.lnfB, a.xhatf, a.rstdf, a.hf);
         StepProfile.mark("fwd.layernorm");
         headForward(a);
         StepProfile.mark("fwd.head");
@@ -355,13 +498,17 @@ public final class TransformerLm {
     private void attentionForward(Activations a, Weights.Block p, int s) {
         mm(a.h1[s], false, p.wqkv, false, a.qkv[s], 0);
         addBias(a.qkv[s], p.bqkv);
+        if (a.cos != null) {
+            rope(a.qkv[s], a.cos, a.sin, false, a.ropeTmp);
+        }
         INDArray[] qkv = heads(a.qkv[s], a.b, a.t);
+        INDArray keys = repeatKv(qkv[1], a.kRep);
         INDArray prob = a.prob[s];
-        Nd4j.matmul(qkv[0], qkv[1], prob, false, true, false);
+        Nd4j.matmul(qkv[0], keys, prob, false, true, false);
         prob.muli(1.0 / Math.sqrt(cfg.headDim()));
         Nd4j.exec(new BroadcastAddOp(prob, a.mask, prob, 2, 3));
         softmaxRows(prob.reshape('c', (long) a.b * a.heads * a.t, a.t));
-        Nd4j.matmul(prob, qkv[2], headsView(a.att[s], a.b, a.t), false, false, false);
+        Nd4j.matmul(prob, repeatKv(qkv[2], a.vRep), headsView(a.att[s], a.b, a.t), false, false, false);
         mm(a.att[s], false, p.wo, false, a.x, 1);
         addBias(a.x, p.bo);
     }
@@ -375,15 +522,26 @@ public final class TransformerLm {
         INDArray[] dqkv = heads(a.dqkv, a.b, a.t);
         INDArray dO = headsView(a.dTmp, a.b, a.t);
         INDArray prob = a.prob[l];
-        Nd4j.matmul(dO, qkv[2], a.dP, false, true, false);
-        Nd4j.matmul(prob, dO, dqkv[2], true, false, false);
+        INDArray keys = repeatKv(qkv[1], a.kRep);   // the forward's repeated copies, rebuilt for this layer
+        INDArray values = repeatKv(qkv[2], a.vRep);
+        INDArray dk = a.dkRep != null ? a.dkRep : dqkv[1];
+        INDArray dv = a.dvRep != null ? a.dvRep : dqkv[2];
+        Nd4j.matmul(dO, values, a.dP, false, true, false);
+        Nd4j.matmul(prob, dO, dv, true, false, false);
         // softmax backward: dS = P * (dP - rowsum(dP * P)), then the 1/sqrt(d_h) scale
         a.scratchTT.assign(a.dP).muli(prob);
         INDArray rowSum = a.scratchTT.sum(3);
         Nd4j.exec(new BroadcastSubOp(a.dP, rowSum, a.dP, 0, 1, 2));
         a.dP.muli(prob).muli(1.0 / Math.sqrt(cfg.headDim()));
-        Nd4j.matmul(a.dP, qkv[1], dqkv[0], false, false, false);
-        Nd4j.matmul(a.dP, qkv[0], dqkv[1], true, false, false);
+        Nd4j.matmul(a.dP, keys, dqkv[0], false, false, false);
+        Nd4j.matmul(a.dP, qkv[0], dk, true, false, false);
+        if (a.dkRep != null) {
+            sumGroups(a.dkRep, dqkv[1]);
+            sumGroups(a.dvRep, dqkv[2]);
+        }
+        if (a.cos != null) {
+            rope(a.dqkv, a.cos, a.sin, true, a.ropeTmp);   // gradients of the queries and keys before rotation
+        }
         mm(a.h1[l], true, a.dqkv, false, gp.wqkv, 1);
         biasGrad(a.onesN, a.dqkv, gp.bqkv);
         mm(a.dqkv, false, p.wqkv, true, a.dTmp, 0);
@@ -393,7 +551,11 @@ public final class TransformerLm {
     private void mlpForward(Activations a, Weights.Block p, int s) {
         mm(a.h2[s], false, p.w1, false, a.u[s], 0);
         addBias(a.u[s], p.b1);
-        activation(a.u[s], a.gact[s]);
+        if (cfg.llama() != null) {
+            swiglu(a.u[s], a.gact[s]);
+        } else {
+            activation(a.u[s], a.gact[s]);
+        }
         mm(a.gact[s], false, p.w2, false, a.x, 1);
         addBias(a.x, p.b2);
     }
@@ -402,8 +564,13 @@ public final class TransformerLm {
     private void mlpBackward(Activations a, Weights.Block p, Weights.Block gp, int l) {
         mm(a.gact[l], true, a.dRes, false, gp.w2, 1);
         biasGrad(a.onesN, a.dRes, gp.b2);
-        mm(a.dRes, false, p.w2, true, a.dH, 0);
-        activationBackward(a.u[l], a.dH, a.scratchH);
+        if (a.dA != null) {
+            mm(a.dRes, false, p.w2, true, a.dA, 0);
+            swigluBackward(a.u[l], a.dA, a.dH);
+        } else {
+            mm(a.dRes, false, p.w2, true, a.dH, 0);
+            activationBackward(a.u[l], a.dH, a.scratchH);
+        }
         biasGrad(a.onesN, a.dH, gp.b1);
         mm(a.h2[l], true, a.dH, false, gp.w1, 1);
         mm(a.dH, false, p.w1, true, a.dTmp, 0);
@@ -411,7 +578,7 @@ public final class TransformerLm {
 
     /** Probabilities of the next token, left in the logits buffer (the embedding matrix is the output projection). */
     private void headForward(Activations a) {
-        mm(a.hf, false, w.tokEmb, true, a.logits, 0);
+        mm(a.hf, false, w.head != null ? w.head : w.tokEmb, true, a.logits, 0);
         softmaxRows(a.logits);      // the loss reads log p of the targets, the gradient is p - onehot
     }
 
@@ -429,14 +596,16 @@ public final class TransformerLm {
             scale[i] = batch.mask()[i] / count;
         }
         dl.muliColumnVector(Nd4j.createFromArray(scale).reshape(a.n, 1).castTo(dtype));
-        mm(dl, true, a.hf, false, g.tokEmb, 1);           // output projection (tied)
-        mm(dl, false, w.tokEmb, false, a.dTmp, 0);         // d hf
+        mm(dl, true, a.hf, false, g.head != null ? g.head : g.tokEmb, 1);   // output projection (tied or not)
+        mm(dl, false, w.head != null ? w.head : w.tokEmb, false, a.dTmp, 0);   // d hf
     }
 
     /** Positions are shared across the batch; token rows are scattered into the embedding gradient. */
     private void embedBackward(Activations a, int[] tokens) {
-        INDArray gPos = g.posEmb.get(interval(0, a.t), all()).reshape(1, (long) a.t * a.d);
-        Nd4j.gemm(a.onesB, a.dRes.reshape(a.b, (long) a.t * a.d), gPos, false, false, 1.0, 1.0);
+        if (g.posEmb != null) {
+            INDArray gPos = g.posEmb.get(interval(0, a.t), all()).reshape(1, (long) a.t * a.d);
+            Nd4j.gemm(a.onesB, a.dRes.reshape(a.b, (long) a.t * a.d), gPos, false, false, 1.0, 1.0);
+        }
         scatterAddRows(a.dRes, tokens, g.tokEmb);
     }
 
@@ -487,18 +656,18 @@ public final class TransformerLm {
         headBackward(a, batch, count);
         StepProfile.mark("bwd.head");
         a.dRes.assign(0);
-        layerNormBackward(a.dTmp, a.xhatf, a.rstdf, w.lnfG, g.lnfG, g.lnfB, a.dRes);
+        normBackward(a.dTmp, a.xhatf, a.rstdf, w.lnfG, g.lnfG, g.lnfB, a.dRes);
         StepProfile.mark("bwd.layernorm");
         for (int l = cfg.layers() - 1; l >= 0; l--) {
             Weights.Block p = w.blocks[l];
             Weights.Block gp = g.blocks[l];
             mlpBackward(a, p, gp, l);
             StepProfile.mark("bwd.mlp");
-            layerNormBackward(a.dTmp, a.xhat2[l], a.rstd2[l], p.ln2G, gp.ln2G, gp.ln2B, a.dRes);
+            normBackward(a.dTmp, a.xhat2[l], a.rstd2[l], p.ln2G, gp.ln2G, gp.ln2B, a.dRes);
             StepProfile.mark("bwd.layernorm");
             attentionBackward(a, p, gp, l);
             StepProfile.mark("bwd.attention");
-            layerNormBackward(a.dTmp, a.xhat1[l], a.rstd1[l], p.ln1G, gp.ln1G, gp.ln1B, a.dRes);
+            normBackward(a.dTmp, a.xhat1[l], a.rstd1[l], p.ln1G, gp.ln1G, gp.ln1B, a.dRes);
             StepProfile.mark("bwd.layernorm");
         }
         embedBackward(a, batch.tokens());
@@ -551,6 +720,9 @@ public final class TransformerLm {
         final INDArray u;
         final INDArray s;
         final INDArray logits;
+        final INDArray cos;
+        final INDArray sin;
+        final INDArray ropeTmp;
 
         KvCache(int rows) {
             this.rows = rows;
@@ -558,18 +730,22 @@ public final class TransformerLm {
             k = new INDArray[cfg.layers()];
             v = new INDArray[cfg.layers()];
             for (int l = 0; l < cfg.layers(); l++) {
-                k[l] = Nd4j.zeros(dtype, rows, cfg.heads(), cfg.context(), cfg.headDim());
-                v[l] = Nd4j.zeros(dtype, rows, cfg.heads(), cfg.context(), cfg.headDim());
+                k[l] = Nd4j.zeros(dtype, rows, cfg.kvHeads(), cfg.context(), cfg.headDim());
+                v[l] = Nd4j.zeros(dtype, rows, cfg.kvHeads(), cfg.context(), cfg.headDim());
             }
             x = Nd4j.zeros(dtype, rows, d);
             xhat = Nd4j.zeros(dtype, rows, d);
             rstd = Nd4j.zeros(dtype, rows, 1);
             hBuf = Nd4j.zeros(dtype, rows, d);
-            qkv = Nd4j.zeros(dtype, rows, 3 * d);
+            qkv = Nd4j.zeros(dtype, rows, cfg.qkvWidth());
             att = Nd4j.zeros(dtype, rows, d);
-            u = Nd4j.zeros(dtype, rows, cfg.hidden());
+            u = Nd4j.zeros(dtype, rows, cfg.mlpWidth());
             s = Nd4j.zeros(dtype, rows, cfg.hidden());
             logits = Nd4j.zeros(dtype, rows, cfg.vocabSize());
+            boolean rotary = ropeCos != null;
+            cos = rotary ? Nd4j.zeros(dtype, rows, cfg.headDim() / 2) : null;
+            sin = rotary ? Nd4j.zeros(dtype, rows, cfg.headDim() / 2) : null;
+            ropeTmp = rotary ? Nd4j.zeros(dtype, rows, cfg.headDim() / 2) : null;
         }
 
         public int rows() {
@@ -579,6 +755,13 @@ public final class TransformerLm {
 
     public KvCache newCache(int rows) {
         return new KvCache(rows);
+    }
+
+    /** out = softmax(q keys^T / sqrt(dh)) values for one new position; {@code scoreRows} rows of scores. */
+    private void attendStep(INDArray q, INDArray keys, INDArray values, INDArray out, long scoreRows) {
+        INDArray scores = Nd4j.matmul(q, keys, null, false, true, false).muli(1.0 / Math.sqrt(cfg.headDim()));
+        softmaxRows(scores.reshape('c', scoreRows, keys.size(-2)));
+        Nd4j.matmul(scores, values, out, false, false, false);
     }
 
     /**
@@ -591,33 +774,57 @@ public final class TransformerLm {
         }
         int rows = c.rows;
         Nd4j.pullRows(w.tokEmb, c.x, 1, tokens);
-        c.x.addiRowVector(w.posEmb.getRow(pos));
-        double scale = 1.0 / Math.sqrt(cfg.headDim());
+        if (w.posEmb != null) {
+            c.x.addiRowVector(w.posEmb.getRow(pos));
+        } else {
+            c.cos.assign(0).addiRowVector(ropeCos.getRow(pos));
+            c.sin.assign(0).addiRowVector(ropeSin.getRow(pos));
+        }
+        int heads = cfg.heads();
+        int kv = cfg.kvHeads();
+        int dh = cfg.headDim();
         for (int l = 0; l < cfg.layers(); l++) {
             Weights.Block p = w.blocks[l];
-            layerNorm(c.x, p.ln1G, p.ln1B, c.xhat, c.rstd, c.hBuf);
+            norm(c.x, p.ln1G, p.ln1B, c.xhat, c.rstd, c.hBuf);
             mm(c.hBuf, false, p.wqkv, false, c.qkv, 0);
             addBias(c.qkv, p.bqkv);
-            INDArray q4 = c.qkv.reshape('c', rows, 3, cfg.heads(), cfg.headDim());
-            INDArray q = q4.get(all(), point(0), all(), all()).reshape(rows, cfg.heads(), 1, cfg.headDim());
-            c.k[l].get(all(), all(), point(pos), all()).assign(q4.get(all(), point(1), all(), all()));
-            c.v[l].get(all(), all(), point(pos), all()).assign(q4.get(all(), point(2), all(), all()));
-            INDArray keys = c.k[l].get(all(), all(), interval(0, pos + 1), all());
-            INDArray vals = c.v[l].get(all(), all(), interval(0, pos + 1), all());
-            INDArray scores = Nd4j.matmul(q, keys, null, false, true, false).muli(scale);
-            softmaxRows(scores.reshape('c', (long) rows * cfg.heads(), pos + 1));
-            Nd4j.matmul(scores, vals, c.att.reshape('c', rows, cfg.heads(), 1, cfg.headDim()), false, false, false);
+            if (c.cos != null) {
+                rope(c.qkv, c.cos, c.sin, false, c.ropeTmp);
+            }
+            INDArray q3 = c.qkv.reshape('c', rows, heads + 2 * kv, dh);
+            c.k[l].get(all(), all(), point(pos), all()).assign(q3.get(all(), interval(heads, heads + kv), all()));
+            c.v[l].get(all(), all(), point(pos), all()).assign(q3.get(all(), interval(heads + kv, heads + 2 * kv), all()));
+            if (kv == heads) {
+                attendStep(q3.get(all(), interval(0, heads), all()).reshape(rows, heads, 1, dh),
+                        c.k[l].get(all(), all(), interval(0, pos + 1), all()), c.v[l].get(all(), all(), interval(0, pos + 1), all()),
+                        c.att.reshape('c', rows, heads, 1, dh), rows * heads);
+            } else {
+                // each key/value head serves a group of query heads: [rows, group, dh] against [rows, pos + 1, dh]
+                int group = heads / kv;
+                INDArray att3 = c.att.reshape('c', rows, heads, dh);
+                for (int j = 0; j < kv; j++) {
+                    INDArray out = Nd4j.zeros(dtype, rows, group, dh);
+                    attendStep(q3.get(all(), interval(j * group, (j + 1) * group), all()).dup('c'),
+                            c.k[l].get(all(), point(j), interval(0, pos + 1), all()),
+                            c.v[l].get(all(), point(j), interval(0, pos + 1), all()), out, rows * group);
+                    att3.get(all(), interval(j * group, (j + 1) * group), all()).assign(out);
+                }
+            }
             mm(c.att, false, p.wo, false, c.x, 1);
             addBias(c.x, p.bo);
-            layerNorm(c.x, p.ln2G, p.ln2B, c.xhat, c.rstd, c.hBuf);
+            norm(c.x, p.ln2G, p.ln2B, c.xhat, c.rstd, c.hBuf);
             mm(c.hBuf, false, p.w1, false, c.u, 0);
             addBias(c.u, p.b1);
-            activation(c.u, c.s);
+            if (cfg.llama() != null) {
+                swiglu(c.u, c.s);
+            } else {
+                activation(c.u, c.s);
+            }
             mm(c.s, false, p.w2, false, c.x, 1);
             addBias(c.x, p.b2);
         }
-        layerNorm(c.x, w.lnfG, w.lnfB, c.xhat, c.rstd, c.hBuf);
-        mm(c.hBuf, false, w.tokEmb, true, c.logits, 0);
+        norm(c.x, w.lnfG, w.lnfB, c.xhat, c.rstd, c.hBuf);
+        mm(c.hBuf, false, w.head != null ? w.head : w.tokEmb, true, c.logits, 0);
         return c.logits;
     }
 }

@@ -5,14 +5,15 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /** Named views into one flat parameter (or gradient) vector, in a fixed layout. */
 final class Weights {
-    final INDArray tokEmb;   // [V, d], also the output projection
-    final INDArray posEmb;   // [T, d]
+    final INDArray tokEmb;   // [V, d], also the output projection unless head is set
+    final INDArray posEmb;   // [T, d]; null with rotary positions
     final Block[] blocks;
     final INDArray lnfG;     // [1, d]
-    final INDArray lnfB;
+    final INDArray lnfB;     // null with RMSNorm (as every norm bias)
+    final INDArray head;     // [V, d] when the output head is not tied
 
     static final class Block {
-        INDArray ln1G, ln1B, wqkv, wo, ln2G, ln2B, w1, w2;
+        INDArray ln1G, ln1B, wqkv, wo, ln2G, ln2B, w1, w2;   // wqkv [d, qkvWidth], w1 [d, mlpWidth]
         INDArray bqkv, bo, b1, b2;   // [1, n] each; null without biases
     }
 
@@ -23,27 +24,29 @@ final class Weights {
         this.flat = flat;
         int d = c.dModel();
         int h = c.hidden();
+        boolean rms = c.llama() != null;
         tokEmb = take(c.vocabSize(), d);
-        posEmb = take(c.context(), d);
+        posEmb = rms ? null : take(c.context(), d);
         blocks = new Block[c.layers()];
         for (int l = 0; l < c.layers(); l++) {
             Block b = new Block();
             b.ln1G = take(1, d);
-            b.ln1B = take(1, d);
-            b.wqkv = take(d, 3 * d);
+            b.ln1B = rms ? null : take(1, d);
+            b.wqkv = take(d, c.qkvWidth());
             b.bqkv = c.biases() ? take(1, 3 * d) : null;
             b.wo = take(d, d);
             b.bo = c.biases() ? take(1, d) : null;
             b.ln2G = take(1, d);
-            b.ln2B = take(1, d);
-            b.w1 = take(d, h);
+            b.ln2B = rms ? null : take(1, d);
+            b.w1 = take(d, c.mlpWidth());
             b.b1 = c.biases() ? take(1, h) : null;
             b.w2 = take(h, d);
             b.b2 = c.biases() ? take(1, d) : null;
             blocks[l] = b;
         }
         lnfG = take(1, d);
-        lnfB = take(1, d);
+        lnfB = rms ? null : take(1, d);
+        head = rms && !c.llama().tiedHead() ? take(c.vocabSize(), d) : null;
         if (offset != flat.length()) {
             throw new IllegalStateException("layout covers " + offset + " of " + flat.length() + " parameters");
         }

@@ -2,9 +2,10 @@ package org.versatune.pipeline.lm;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.hadoop.conf.Configuration;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.versatune.pipeline.io.Json;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -22,19 +24,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Import parity against an independent reference: src/test/reference/gpt2_reference.py (plain PyTorch GPT-2 and
- * byte-level BPE encoder) made the random checkpoint in src/test/resources/hf-gpt2 and recorded its token ids,
- * every position's logits and greedy continuations; our import must reproduce them.
+ * Import parity against an independent reference: src/test/reference/hf_reference.py (plain PyTorch GPT-2 and
+ * Llama, and a byte-level BPE encoder) made the random checkpoints in src/test/resources/hf-gpt2 and hf-llama and
+ * recorded their token ids, every position's logits and greedy continuations; our import must reproduce them.
  */
 class HfCheckpointTest {
-    static final Path FIXTURE = Path.of("src/test/resources/hf-gpt2");
-    static LmCheckpoint imported;
-    static JsonNode reference;
+    static final Path GPT2 = Path.of("src/test/resources/hf-gpt2");
+    static final Path LLAMA = Path.of("src/test/resources/hf-llama");
+    static final Map<String, LmCheckpoint> IMPORTED = new ConcurrentHashMap<>();
 
-    @BeforeAll
-    static void importTheReferenceCheckpoint() throws IOException {
-        imported = HfCheckpoint.read(FIXTURE);
-        reference = Json.MAPPER.readTree(FIXTURE.resolve("reference.json").toFile());
+    static LmCheckpoint imported(String fixture) {
+        return IMPORTED.computeIfAbsent(fixture, f -> HfCheckpoint.read(Path.of("src/test/resources", f)));
+    }
+
+    static JsonNode reference(String fixture) throws IOException {
+        return Json.MAPPER.readTree(Path.of("src/test/resources", fixture, "reference.json").toFile());
     }
 
     static int[] ints(JsonNode a) {
@@ -46,16 +50,20 @@ class HfCheckpointTest {
     }
 
     @Test
-    void importsTheGpt2Shape() {
-        LmConfig c = imported.config();
-        assertThat(c).isEqualTo(new LmConfig(457, 64, 64, 2, 4, 4, LmConfig.GELU_TANH, true));
-        BpeTokenizer.Specials sp = imported.tokenizer().specials();
+    void importsEachFamilysShape() {
+        assertThat(imported("hf-gpt2").config()).isEqualTo(new LmConfig(457, 64, 64, 2, 4, 4, LmConfig.GELU_TANH, true));
+        BpeTokenizer.Specials sp = imported("hf-gpt2").tokenizer().specials();
         assertThat(List.of(sp.pad(), sp.bos(), sp.eos(), sp.sep())).containsOnly(456);   // <|endoftext|> in every role
+        LmConfig llama = imported("hf-llama").config();
+        assertThat(llama).isEqualTo(LmConfig.llama(458, 64, 64, 2, 4, new LmConfig.Llama(2, 96, 10000, 1e-5, false)));
+        assertThat(imported("hf-llama").tokenizer().specials()).isEqualTo(new BpeTokenizer.Specials(457, 456, 457, 457));
     }
 
-    @Test
-    void tokenIdsMatchTheReferenceEncoder() {
-        for (JsonNode t : reference.get("texts")) {
+    @ParameterizedTest
+    @ValueSource(strings = {"hf-gpt2", "hf-llama"})
+    void tokenIdsMatchTheReferenceEncoder(String fixture) throws IOException {
+        LmCheckpoint imported = imported(fixture);
+        for (JsonNode t : reference(fixture).get("texts")) {
             String text = t.get("text").asText();
             int[] ids = imported.tokenizer().encode(text);
             assertThat(ids).as(text).containsExactly(ints(t.get("ids")));
@@ -63,10 +71,13 @@ class HfCheckpointTest {
         }
     }
 
-    @Test
-    void logitsAtEveryPositionMatchTheReferenceTo1e4() {
+    @ParameterizedTest
+    @ValueSource(strings = {"hf-gpt2", "hf-llama"})
+    void logitsAtEveryPositionMatchTheReferenceTo1e4(String fixture) throws IOException {
+        LmCheckpoint imported = imported(fixture);
+        JsonNode reference = reference(fixture);
         TransformerLm model = imported.model();
-        Map<String, Safetensors.Tensor> logits = Safetensors.read(FIXTURE.resolve("reference.safetensors"));
+        Map<String, Safetensors.Tensor> logits = Safetensors.read(Path.of("src/test/resources", fixture, "reference.safetensors"));
         double worst = 0;
         for (int k = 0; k < reference.get("prompts").size(); k++) {
             JsonNode p = reference.get("prompts").get(k);
@@ -83,14 +94,16 @@ class HfCheckpointTest {
                 }
             }
         }
-        System.out.println("import parity: largest |logit difference| " + worst);
+        System.out.println("import parity, " + fixture + ": largest |logit difference| " + worst);
         assertThat(worst).as("largest |logit difference|").isLessThan(1e-4);
     }
 
-    @Test
-    void greedyGenerationGivesTheReferenceTokens() {
+    @ParameterizedTest
+    @ValueSource(strings = {"hf-gpt2", "hf-llama"})
+    void greedyGenerationGivesTheReferenceTokens(String fixture) throws IOException {
+        LmCheckpoint imported = imported(fixture);
         TransformerLm model = imported.model();
-        for (JsonNode p : reference.get("prompts")) {
+        for (JsonNode p : reference(fixture).get("prompts")) {
             int[] want = ints(p.get("greedy"));
             List<int[]> got = Generator.generate(model, imported.tokenizer().specials(), new int[][]{ints(p.get("ids"))},
                     new Generator.Sampling(32, 0, 1, 0, 1.0), 1);
@@ -98,57 +111,70 @@ class HfCheckpointTest {
         }
     }
 
-    @Test
-    void exportThenImportGivesTheSameModel(@TempDir Path dir) {
-        HfCheckpoint.write(imported, dir.resolve("gpt2"));
-        LmCheckpoint back = HfCheckpoint.read(dir.resolve("gpt2"));
+    @ParameterizedTest
+    @ValueSource(strings = {"hf-gpt2", "hf-llama"})
+    void exportThenImportGivesTheSameModel(String fixture, @TempDir Path dir) {
+        LmCheckpoint imported = imported(fixture);
+        HfCheckpoint.write(imported, dir.resolve("out"));
+        LmCheckpoint back = HfCheckpoint.read(dir.resolve("out"));
         assertThat(back.config()).isEqualTo(imported.config());
         assertThat(back.params().equals(imported.params())).isTrue();
         assertThat(back.tokenizer().specials()).isEqualTo(imported.tokenizer().specials());
+    }
 
-        // one of our own models: no biases, our tokenizer with its four specials
+    /** Models of ours (no biases; Llama-shaped too) with our tokenizer and its four specials come back bit for bit. */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void ourOwnModelsExportAndImportBack(boolean llama, @TempDir Path dir) throws IOException {
         BpeTokenizer tok = BpeTokenizer.train(List.of("the court held that the statute applies", "def f(x):\n\treturn x",
                 "naïve café — 東京 ✓", "blood pressure 120/80   and  the heart"), 330);
-        LmConfig cfg = new LmConfig(tok.vocabSize(), 32, 16, 2, 2, 2, LmConfig.RELU);
+        LmConfig cfg = llama ? LmConfig.llama(tok.vocabSize(), 32, 16, 2, 4, new LmConfig.Llama(2, 24, 10000, 1e-6, false))
+                : new LmConfig(tok.vocabSize(), 32, 16, 2, 2, 2, LmConfig.RELU);
         TransformerLm m = TransformerLm.initialise(cfg, 5, DataType.FLOAT);
-        LmCheckpoint own = new LmCheckpoint(cfg, tok, m.params(), null, Map.of());
-        HfCheckpoint.write(own, dir.resolve("own"));
-        LmCheckpoint ownBack = HfCheckpoint.read(dir.resolve("own"));
-        assertThat(ownBack.config()).isEqualTo(cfg);
-        assertThat(ownBack.params().equals(m.params())).isTrue();
-        assertThat(ownBack.tokenizer().specials()).isEqualTo(BpeTokenizer.Specials.OWN);
-        for (JsonNode t : reference.get("texts")) {
+        HfCheckpoint.write(new LmCheckpoint(cfg, tok, m.params(), null, Map.of()), dir.resolve("own"));
+        LmCheckpoint back = HfCheckpoint.read(dir.resolve("own"));
+        assertThat(back.config()).isEqualTo(cfg);
+        assertThat(back.params().equals(m.params())).isTrue();
+        assertThat(back.tokenizer().specials()).isEqualTo(BpeTokenizer.Specials.OWN);
+        for (JsonNode t : reference("hf-gpt2").get("texts")) {
             String text = t.get("text").asText();
-            assertThat(ownBack.tokenizer().encode(text)).as(text).containsExactly(tok.encode(text));
+            assertThat(back.tokenizer().encode(text)).as(text).containsExactly(tok.encode(text));
         }
     }
 
-    @Test
-    void anImportedModelSavesAndLoadsAsOneOfOurs(@TempDir Path dir) {
+    @ParameterizedTest
+    @ValueSource(strings = {"hf-gpt2", "hf-llama"})
+    void anImportedModelSavesAndLoadsAsOneOfOurs(String fixture, @TempDir Path dir) throws IOException {
+        LmCheckpoint imported = imported(fixture);
         imported.save(new Configuration(), dir.resolve("m").toString());
         LmCheckpoint loaded = LmCheckpoint.load(new Configuration(), dir.resolve("m").toString());
         assertThat(loaded.config()).isEqualTo(imported.config());
         assertThat(loaded.params().equals(imported.params())).isTrue();
-        String text = reference.get("texts").get(2).get("text").asText();
+        String text = reference(fixture).get("texts").get(2).get("text").asText();
         assertThat(loaded.tokenizer().encode(text)).containsExactly(imported.tokenizer().encode(text));
     }
 
     @Test
     void unsupportedOptionsStopNamingTheField(@TempDir Path dir) throws IOException {
-        assertThat(rejected(dir, "config.json", "\"model_type\": \"gpt2\"", "\"model_type\": \"mistral\"")).contains("model_type");
-        assertThat(rejected(dir, "config.json", "\"gelu_new\"", "\"gelu\"")).contains("activation_function");
-        assertThat(rejected(dir, "config.json", "\"layer_norm_epsilon\": 1e-05", "\"layer_norm_epsilon\": 1e-06"))
+        assertThat(rejected(dir, GPT2, "config.json", "\"model_type\": \"gpt2\"", "\"model_type\": \"mistral\"")).contains("model_type");
+        assertThat(rejected(dir, GPT2, "config.json", "\"gelu_new\"", "\"gelu\"")).contains("activation_function");
+        assertThat(rejected(dir, GPT2, "config.json", "\"layer_norm_epsilon\": 1e-05", "\"layer_norm_epsilon\": 1e-06"))
                 .contains("layer_norm_epsilon");
-        assertThat(rejected(dir, "tokenizer.json", "\"normalizer\": null", "\"normalizer\": {\"type\": \"NFC\"}"))
+        assertThat(rejected(dir, GPT2, "tokenizer.json", "\"normalizer\": null", "\"normalizer\": {\"type\": \"NFC\"}"))
                 .contains("normalizer");
-        assertThat(rejected(dir, "tokenizer.json", "\"add_prefix_space\": false", "\"add_prefix_space\": true"))
+        assertThat(rejected(dir, GPT2, "tokenizer.json", "\"add_prefix_space\": false", "\"add_prefix_space\": true"))
                 .contains("add_prefix_space");
+        assertThat(rejected(dir, LLAMA, "config.json", "\"rope_scaling\": null", "\"rope_scaling\": {\"type\": \"linear\"}"))
+                .contains("rope_scaling");
+        assertThat(rejected(dir, LLAMA, "config.json", "\"hidden_act\": \"silu\"", "\"hidden_act\": \"gelu\"")).contains("hidden_act");
+        assertThat(rejected(dir, LLAMA, "config.json", "\"attention_bias\": false", "\"attention_bias\": true"))
+                .contains("attention_bias");
     }
 
-    /** Copies the fixture with one edit in one file and returns the import's error message. */
-    private static String rejected(Path root, String file, String from, String to) throws IOException {
+    /** Copies a fixture with one edit in one file and returns the import's error message. */
+    private static String rejected(Path root, Path fixture, String file, String from, String to) throws IOException {
         Path dir = Files.createTempDirectory(root, "bad");
-        try (Stream<Path> s = Files.list(FIXTURE)) {
+        try (Stream<Path> s = Files.list(fixture)) {
             for (Path p : s.toList()) {
                 Files.copy(p, dir.resolve(p.getFileName()), StandardCopyOption.REPLACE_EXISTING);
             }

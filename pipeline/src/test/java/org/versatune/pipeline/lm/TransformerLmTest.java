@@ -17,8 +17,12 @@ class TransformerLmTest {
     /** GPT-2's components: a bias on every linear layer, GELU's tanh form. */
     static final LmConfig TINY_GPT2 = new LmConfig(264, 6, 8, 2, 2, 2, LmConfig.GELU_TANH, true);
 
+    /** The Llama family: RMSNorm, rotary positions, SwiGLU; grouped key/value heads and an untied head, or neither. */
+    static final LmConfig TINY_LLAMA_GQA = LmConfig.llama(264, 6, 8, 2, 2, new LmConfig.Llama(1, 12, 10000, 1e-5, false));
+    static final LmConfig TINY_LLAMA_TIED = LmConfig.llama(264, 6, 8, 2, 2, new LmConfig.Llama(2, 12, 500, 1e-6, true));
+
     static Stream<LmConfig> shapes() {
-        return Stream.of(TINY, TINY_GPT2);
+        return Stream.of(TINY, TINY_GPT2, TINY_LLAMA_GQA, TINY_LLAMA_TIED);
     }
 
     static Batch randomBatch(LmConfig c, int rows, int len, long seed, boolean partialMask) {

@@ -6,6 +6,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.versatune.pipeline.config.Settings;
 import org.versatune.pipeline.io.Json;
@@ -135,20 +137,21 @@ class StagedTrainingTest {
         assertThat(w.get("code").doubleValue()).isCloseTo(0.5, within(1e-9));
     }
 
-    /** A GPT-2 checkpoint imported from the Hugging Face layout trains like one of ours (its end token in every role). */
-    @Test
-    void anImportedGpt2ModelTrainsUnchanged(SparkSession spark, @TempDir Path dir) {
-        LmCheckpoint gpt2 = HfCheckpoint.read(Path.of("src/test/resources/hf-gpt2"));
-        String imported = dir.resolve("gpt2").toString();
-        gpt2.save(new Configuration(), imported);
-        StagedTraining.Request r = new StagedTraining.Request(imported, List.of(Samples.sft()), List.of(Samples.sft(), Samples.eval()),
+    /** GPT-2 and Llama checkpoints imported from the Hugging Face layout train like ours (GPT-2: its end token in every role). */
+    @ParameterizedTest
+    @ValueSource(strings = {"hf-gpt2", "hf-llama"})
+    void anImportedModelTrainsUnchanged(String fixture, SparkSession spark, @TempDir Path dir) {
+        LmCheckpoint imported = HfCheckpoint.read(Path.of("src/test/resources", fixture));
+        String model = dir.resolve("imported").toString();
+        imported.save(new Configuration(), model);
+        StagedTraining.Request r = new StagedTraining.Request(model, List.of(Samples.sft()), List.of(Samples.sft(), Samples.eval()),
                 "uniform", null, null, null, null, null, ref, true);
         Map<String, Object> stats = StagedTraining.run(spark, S, r, dir.resolve("run").toString(), false, false);
         assertThat(stats).containsEntry("stages", 3);
         LmCheckpoint trained = LmCheckpoint.load(new Configuration(), dir.resolve("run/model").toString());
-        assertThat(trained.config()).isEqualTo(gpt2.config());
-        assertThat(trained.tokenizer().specials()).isEqualTo(gpt2.tokenizer().specials());
-        assertThat(trained.params().equals(gpt2.params())).isFalse();
+        assertThat(trained.config()).isEqualTo(imported.config());
+        assertThat(trained.tokenizer().specials()).isEqualTo(imported.tokenizer().specials());
+        assertThat(trained.params().equals(imported.params())).isFalse();
         assertThat(trained.params().toFloatVector()).doesNotContain(Float.NaN);
     }
 
