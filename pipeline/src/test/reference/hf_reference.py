@@ -12,6 +12,7 @@ position of each prompt). The Java test HfCheckpointTest imports each folder and
 Debian's python3-torch, python3-numpy and python3-regex.
 
 Usage: python3 hf_reference.py OUTPUT_DIR
+       python3 hf_reference.py --gpt2-124m OUTPUT_DIR   (a random GPT-2-124M-shaped folder, for bench/hf-import.sh)
 """
 import json
 import math
@@ -315,6 +316,28 @@ def write_model(out, family):
     (out / "reference.json").write_text(json.dumps(ref, ensure_ascii=False, indent=1))
 
 
+def gpt2_124m(out):
+    """GPT-2 small's shape (12 layers, d 768, 12 heads, 1024 positions, 50257 ids) with N(0, 0.02) weights."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    g = torch.Generator().manual_seed(124)
+    cfg, tokenizer = gpt2_model(g)[:2]
+    cfg.update({"vocab_size": 50257, "n_positions": 1024, "n_ctx": 1024, "n_embd": 768, "n_layer": 12, "n_head": 12})
+    d, v = cfg["n_embd"], cfg["vocab_size"]
+    shapes = {"wte.weight": (v, d), "wpe.weight": (1024, d), "ln_f.weight": (d,), "ln_f.bias": (d,)}
+    for l in range(12):
+        shapes.update({f"h.{l}.ln_1.weight": (d,), f"h.{l}.ln_1.bias": (d,), f"h.{l}.attn.c_attn.weight": (d, 3 * d),
+                       f"h.{l}.attn.c_attn.bias": (3 * d,), f"h.{l}.attn.c_proj.weight": (d, d), f"h.{l}.attn.c_proj.bias": (d,),
+                       f"h.{l}.ln_2.weight": (d,), f"h.{l}.ln_2.bias": (d,), f"h.{l}.mlp.c_fc.weight": (d, 4 * d),
+                       f"h.{l}.mlp.c_fc.bias": (4 * d,), f"h.{l}.mlp.c_proj.weight": (4 * d, d), f"h.{l}.mlp.c_proj.bias": (d,)})
+    w = {k: (torch.ones(s) if k.endswith(("ln_1.weight", "ln_2.weight", "ln_f.weight")) else torch.randn(*s, generator=g) * 0.02)
+         for k, s in shapes.items()}
+    write_safetensors(out / "model.safetensors", w)
+    (out / "config.json").write_text(json.dumps(cfg, indent=2))
+    (out / "tokenizer.json").write_text(json.dumps(tokenizer, ensure_ascii=False, indent=1))
+    print(sum(t.numel() for t in w.values()))
+
+
 def main(out):
     g = torch.Generator().manual_seed(20261130)
     write_model(Path(out) / "hf-gpt2", gpt2_model(g))
@@ -322,4 +345,7 @@ def main(out):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1] == "--gpt2-124m":
+        gpt2_124m(sys.argv[2])
+    else:
+        main(sys.argv[1])

@@ -7,6 +7,7 @@ import org.versatune.pipeline.config.Settings;
 import org.versatune.pipeline.lm.Batch;
 import org.versatune.pipeline.lm.BpeTokenizer;
 import org.versatune.pipeline.lm.Generator;
+import org.versatune.pipeline.lm.LmCheckpoint;
 import org.versatune.pipeline.lm.LmConfig;
 import org.versatune.pipeline.lm.NdThreads;
 import org.versatune.pipeline.lm.Optimizer;
@@ -25,13 +26,14 @@ import java.util.Random;
  * The language-model speed benchmark: the machine's fp32 GEMM peak (best of ND4J and numpy), training tokens/s
  * of the configured model in one process using every core, its FLOPs per token (counted exactly, and the
  * 6 x non-embedding-parameters estimate), model FLOPs utilisation, a per-part breakdown of a step, and the
- * generation rate with the probe's sampling settings.
+ * generation rate with the probe's sampling settings. With a checkpoint (e.g. an imported one), its shape and
+ * weights instead of the configured shape.
  */
 public final class LmBenchmark {
     private LmBenchmark() {
     }
 
-    public static Map<String, Object> run(Settings settings, int steps, PrintLog log) {
+    public static Map<String, Object> run(Settings settings, int steps, LmCheckpoint checkpoint, PrintLog log) {
         int cores = Runtime.getRuntime().availableProcessors();
         NdThreads.use(cores);
         Map<String, Object> r = new LinkedHashMap<>();
@@ -56,13 +58,14 @@ public final class LmBenchmark {
         r.put("gemm_peak_gflops", round(peak));
 
         var lm = settings.section("lm");
-        LmConfig cfg = LmConfig.from(lm.getConfig("model"), lm.getInt("tokenizer.vocab-size"));
+        LmConfig cfg = checkpoint != null ? checkpoint.config() : LmConfig.from(lm.getConfig("model"), lm.getInt("tokenizer.vocab-size"));
+        BpeTokenizer.Specials specials = checkpoint != null ? checkpoint.tokenizer().specials() : BpeTokenizer.Specials.OWN;
         int tokensPerBatch = lm.getInt("train.tokens-per-batch");
         int t = cfg.context();
         int b = Math.max(1, tokensPerBatch / t);
         r.put("model", cfg.toJson());
         r.put("batch", Map.of("rows", b, "length", t));
-        TransformerLm model = TransformerLm.initialise(cfg, 1, DataType.FLOAT);
+        TransformerLm model = checkpoint != null ? checkpoint.model() : TransformerLm.initialise(cfg, 1, DataType.FLOAT);
         Random rnd = new Random(1);
         int[][] seqs = new int[b][t + 1];
         for (int[] s : seqs) {
@@ -105,9 +108,9 @@ public final class LmBenchmark {
 
         Generator.Sampling s = Generator.Sampling.from(lm.getConfig("generate"));
         int rows = lm.getInt("generate.batch-rows");
-        Generator.generate(model, BpeTokenizer.Specials.OWN, new int[Math.min(rows, 8)][], new Generator.Sampling(8, 1, 1, 0, 1.1), 1); // warm-up
+        Generator.generate(model, specials, new int[Math.min(rows, 8)][], new Generator.Sampling(8, 1, 1, 0, 1.1), 1); // warm-up
         long g0 = System.nanoTime();
-        var out = Generator.generate(model, BpeTokenizer.Specials.OWN, new int[rows][], new Generator.Sampling(Math.min(s.maxTokens(), t - 1),
+        var out = Generator.generate(model, specials, new int[rows][], new Generator.Sampling(Math.min(s.maxTokens(), t - 1),
                 s.temperature(), s.topP(), s.topK(), s.repetitionPenalty()), 7);
         double gsec = (System.nanoTime() - g0) / 1e9;
         long generated = out.stream().mapToLong(a -> a.length).sum();

@@ -2,11 +2,13 @@ package org.versatune.jobs.commands;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import org.apache.hadoop.conf.Configuration;
 import org.versatune.jobs.CommonOptions;
 import org.versatune.jobs.bench.ClassifierBenchmark;
 import org.versatune.jobs.bench.ComposeBenchmark;
 import org.versatune.jobs.bench.LmBenchmark;
 import org.versatune.pipeline.io.Json;
+import org.versatune.pipeline.lm.LmCheckpoint;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -35,10 +37,14 @@ public final class BenchCommand {
         @Option(names = "--steps", defaultValue = "10", description = "timed training steps (default: ${DEFAULT-VALUE})")
         int steps;
 
+        @Option(names = "--model", paramLabel = "MODEL", description = "a checkpoint (e.g. one `versatune import` wrote) instead of the configured shape")
+        String model;
+
         @Override
         public Integer call() {
             var out = spec.commandLine().getOut();
-            Map<String, Object> r = LmBenchmark.run(common.settings(), steps, line -> {
+            LmCheckpoint ckpt = model == null ? null : LmCheckpoint.load(new Configuration(), model);
+            Map<String, Object> r = LmBenchmark.run(common.settings(), steps, ckpt, line -> {
                 out.println(line);
                 out.flush();
             });

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -140,6 +141,28 @@ class HfCheckpointTest {
             String text = t.get("text").asText();
             assertThat(back.tokenizer().encode(text)).as(text).containsExactly(tok.encode(text));
         }
+    }
+
+    /** The sharded form: model.safetensors.index.json naming two shard files. */
+    @Test
+    void aShardedCheckpointImportsAsTheSingleFile(@TempDir Path dir) throws IOException {
+        Map<String, Safetensors.Tensor> all = Safetensors.read(LLAMA.resolve("model.safetensors"));
+        Map<String, Safetensors.Tensor> first = new TreeMap<>();
+        Map<String, Safetensors.Tensor> second = new TreeMap<>();
+        Map<String, String> index = new TreeMap<>();
+        for (var e : all.entrySet()) {
+            boolean one = e.getKey().contains("layers.0.") || e.getKey().contains("embed");
+            (one ? first : second).put(e.getKey(), e.getValue());
+            index.put(e.getKey(), one ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors");
+        }
+        Safetensors.write(dir.resolve("model-00001-of-00002.safetensors"), first, Map.of("format", "pt"));
+        Safetensors.write(dir.resolve("model-00002-of-00002.safetensors"), second, Map.of("format", "pt"));
+        Files.writeString(dir.resolve(Safetensors.INDEX), Json.write(Map.of("metadata", Map.of(), "weight_map", index)));
+        for (String f : List.of("config.json", "tokenizer.json")) {
+            Files.copy(LLAMA.resolve(f), dir.resolve(f));
+        }
+        LmCheckpoint sharded = HfCheckpoint.read(dir);
+        assertThat(sharded.params().equals(imported("hf-llama").params())).isTrue();
     }
 
     @ParameterizedTest

@@ -14,6 +14,7 @@ import org.versatune.pipeline.io.Json;
 import org.versatune.pipeline.domain.Domains;
 import org.versatune.pipeline.domain.ProbeDistributionFile;
 import org.versatune.pipeline.lm.BpeTokenizer;
+import org.versatune.pipeline.lm.HfCheckpoint;
 import org.versatune.pipeline.lm.LmCheckpoint;
 import org.versatune.pipeline.lm.LmConfig;
 import org.versatune.pipeline.lm.TransformerLm;
@@ -56,6 +57,15 @@ class KnowledgeProbeTest {
         List<Row> c = KnowledgeProbe.generate(spark, two, m, 70, 12).orderBy("id").collectAsList();
         assertThat(a).hasSize(70).isEqualTo(b).isNotEqualTo(c);
         assertThat(a.get(69).getString(0)).isEqualTo("s00004-005");
+    }
+
+    /** An imported checkpoint (its tokenizer travels to the executors as tokenizer.json) generates like ours. */
+    @Test
+    void anImportedLlamaGeneratesOnTheExecutors(SparkSession spark) {
+        LmCheckpoint llama = HfCheckpoint.read(Path.of("src/test/resources/hf-llama"));
+        List<Row> a = KnowledgeProbe.generate(spark, S, llama, 20, 11).orderBy("id").collectAsList();
+        assertThat(a).hasSize(20).isEqualTo(KnowledgeProbe.generate(spark, S, llama, 20, 11).orderBy("id").collectAsList());
+        assertThat(a).allSatisfy(r -> assertThat(r.getString(2)).isNotEmpty());
     }
 
     @Test

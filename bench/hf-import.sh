@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Bringing a model in at GPT-2 small's scale (design in bench/hf-import.md): the PyTorch reference writes a random
+# GPT-2-shaped Hugging Face folder (124M parameters); `versatune import` reads it (wall time, peak memory); `versatune
+# bench lm --model` measures the imported model's training and generation tokens/s on this machine; an import under
+# a heap too small for it must stop with the memory guard's message.
+# Usage: bench/hf-import.sh        Writes bench/results/hf-import-<UTC date>.json
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source conf/env.sh
+export OMP_NUM_THREADS="$(nproc --all)"
+if ! /usr/bin/python3 -c "import torch, regex" >/dev/null 2>&1 || [ ! -x /usr/bin/time ]; then
+  echo "installing python3-torch, python3-regex and time (Debian)" >&2
+  apt-get install -y -qq python3-torch python3-regex time >/dev/null
+fi
+work=bench/work/hf-124m
+rm -rf "$work" && mkdir -p "$work"
+/usr/bin/python3 pipeline/src/test/reference/hf_reference.py --gpt2-124m "$work/hf" > "$work/parameters"
+opts="-Xmx8g -Dorg.bytedeco.javacpp.maxbytes=8g -Dorg.bytedeco.javacpp.maxphysicalbytes=16g"
+VERSATUNE_JAVA_OPTS="$opts" /usr/bin/time -v -o "$work/import.time" \
+  ./versatune import --input "$work/hf" --output "$work/model" > "$work/import.json"
+VERSATUNE_JAVA_OPTS="-Xmx512m" ./versatune import --input "$work/hf" --output "$work/refused" > /dev/null 2> "$work/refused.err" \
+  && { echo "an import under a 512 MB heap was expected to be refused" >&2; exit 1; }
+VERSATUNE_JAVA_OPTS="$opts" ./versatune bench lm --model "$work/model" --steps 3 --set lm.train.tokens-per-batch=1024 \
+  --set lm.generate.batch-rows=8 --set lm.generate.max-tokens=32 | tee "$work/bench.log"
+out="bench/results/hf-import-$(date -u +%Y%m%dT%H%M%SZ).json"
+python3 - "$work" "$out" <<'PY'
+import json, re, sys
+work, out = sys.argv[1], sys.argv[2]
+timing = open(f"{work}/import.time").read()
+wall = re.search(r"Elapsed \(wall clock\) time.*: (\S+)", timing).group(1)
+rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", timing).group(1))
+bench = json.loads(open(f"{work}/bench.log").read().strip().splitlines()[-1])
+refused = [l for l in open(f"{work}/refused.err") if "import" in l and "memory" in l]
+r = {"command": "bench/hf-import.sh", "parameters_written": int(open(f"{work}/parameters").read()),
+     "import": json.loads(open(f"{work}/import.json").read()), "import_wall_clock": wall,
+     "import_peak_rss_mb": round(rss_kb / 1024), "refused_under_512mb_heap": refused[0].strip() if refused else None,
+     "bench_lm": bench}
+json.dump(r, open(out, "w"), indent=1)
+print(json.dumps({k: r[k] for k in ("parameters_written", "import_wall_clock", "import_peak_rss_mb")}))
+print(out)
+PY
