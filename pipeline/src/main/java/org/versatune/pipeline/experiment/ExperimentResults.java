@@ -10,7 +10,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.DoubleBinaryOperator;
 import java.util.function.Function;
+import java.util.function.ToDoubleBiFunction;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -179,7 +181,7 @@ public final class ExperimentResults {
         PairedBootstrap.Interval nll = PairedBootstrap.interval(r -> {
             double s = 0;
             for (TestScores[] p : pairs) {
-                s += p[0].meanNllChange(base, r) - p[1].meanNllChange(base, r);
+                s += p[0].meanNll(r) - p[1].meanNll(r);   // the difference of changes from the base: the base cancels
             }
             return s / pairs.size();
         }, base.sftSizes(), base.mcSizes(), design.draws(), design.seed());
@@ -218,24 +220,10 @@ public final class ExperimentResults {
             if (!s.equals("specific")) {
                 List<Long> seeds = runs.keySet().stream().filter(spec::containsKey).toList();
                 if (!seeds.isEmpty()) {
-                    PairedBootstrap.Interval kept = PairedBootstrap.interval(r -> {
-                        double g = 0;
-                        double gs = 0;
-                        for (long seed : seeds) {
-                            g += gain(runs.get(seed), base, target, r);
-                            gs += gain(spec.get(seed), base, target, r);
-                        }
-                        return ExperimentMetrics.gainKept(g, gs);
-                    }, base.sftSizes(), base.mcSizes(), design.draws(), design.seed());
-                    PairedBootstrap.Interval red = PairedBootstrap.interval(r -> {
-                        double dg = 0;
-                        double ds = 0;
-                        for (long seed : seeds) {
-                            dg += degradation(runs.get(seed), base, target, r);
-                            ds += degradation(spec.get(seed), base, target, r);
-                        }
-                        return ExperimentMetrics.reductionOfDegradation(dg, ds);
-                    }, base.sftSizes(), base.mcSizes(), design.draws(), design.seed());
+                    PairedBootstrap.Interval kept = versusSpecific(seeds, runs, spec, (t, r) -> gain(t, base, target, r),
+                            ExperimentMetrics::gainKept, base, design);
+                    PairedBootstrap.Interval red = versusSpecific(seeds, runs, spec, (t, r) -> degradation(t, base, target, r),
+                            ExperimentMetrics::reductionOfDegradation, base, design);
                     m.put("seeds", seeds.size());
                     m.put("target_gain_kept_vs_specific", kept.toMap());
                     m.put("gain_kept_verdict", Double.isNaN(kept.high()) ? "undefined (specific gained nothing)"
@@ -249,6 +237,22 @@ public final class ExperimentResults {
             out.put(s, m);
         }
         return out;
+    }
+
+    /** Bootstrap interval of combine(a figure summed over the shared seeds' runs of a strategy, the same for specific). */
+    private static PairedBootstrap.Interval versusSpecific(List<Long> seeds, TreeMap<Long, TestScores> runs,
+                                                           TreeMap<Long, TestScores> spec,
+                                                           ToDoubleBiFunction<TestScores, TestScores.Resample> figure,
+                                                           DoubleBinaryOperator combine, TestScores base, Design design) {
+        return PairedBootstrap.interval(r -> {
+            double a = 0;
+            double b = 0;
+            for (long seed : seeds) {
+                a += figure.applyAsDouble(runs.get(seed), r);
+                b += figure.applyAsDouble(spec.get(seed), r);
+            }
+            return combine.applyAsDouble(a, b);
+        }, base.sftSizes(), base.mcSizes(), design.draws(), design.seed());
     }
 
     private static double gain(TestScores t, TestScores base, int target, TestScores.Resample r) {

@@ -16,7 +16,6 @@ import org.versatune.pipeline.io.OutputFiles;
 import org.versatune.pipeline.schema.TableSchema;
 import org.versatune.pipeline.util.Seeds;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -175,12 +174,5 @@ public final class ExperimentSplits {
         Dataset<Row> contents = b.select(col("_content").as("_b_content")).distinct();
         return a.join(ids, a.col("id").equalTo(ids.col("_b_id")), "left_anti")
                 .join(contents, a.col("_content").equalTo(contents.col("_b_content")), "left_anti");
-    }
-
-    /** Ids of a written set (for checks and the committed manifests). */
-    static List<String> ids(SparkSession spark, String set) {
-        List<String> out = new ArrayList<>();
-        spark.read().parquet(set).select("id").orderBy("id").collectAsList().forEach(r -> out.add(r.getString(0)));
-        return out;
     }
 }

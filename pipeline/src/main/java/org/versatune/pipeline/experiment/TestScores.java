@@ -131,13 +131,16 @@ public final class TestScores {
 
     /** Mean over domains of this model's NLL minus the base's (negative: lower loss than the base). */
     public double meanNllChange(TestScores base, Resample r) {
-        double[] a = domainNll(r);
-        double[] b = base.domainNll(r);
+        return meanNll(r) - base.meanNll(r);
+    }
+
+    /** Mean over domains of the per-domain mean NLL. */
+    public double meanNll(Resample r) {
         double s = 0;
-        for (int d = 0; d < a.length; d++) {
-            s += a[d] - b[d];
+        for (double x : domainNll(r)) {
+            s += x;
         }
-        return s / a.length;
+        return s / nll.length;
     }
 
     /** Per-domain multiple-choice accuracy (NaN where a domain has no items). */

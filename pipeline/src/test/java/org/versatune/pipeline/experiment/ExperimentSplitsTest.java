@@ -52,9 +52,9 @@ class ExperimentSplitsTest {
                 TableSchema.of("record").struct());
         Map<String, Object> manifest = ExperimentSplits.make(spark, s, records(spark), extra, out);
         ExperimentSplits.Sets sets = ExperimentSplits.Sets.in(out);
-        List<String> pool = ExperimentSplits.ids(spark, sets.pool());
-        List<String> validation = ExperimentSplits.ids(spark, sets.validation());
-        List<String> test = ExperimentSplits.ids(spark, sets.test());
+        List<String> pool = ids(spark, sets.pool());
+        List<String> validation = ids(spark, sets.validation());
+        List<String> test = ids(spark, sets.test());
         assertThat(intersection(pool, validation)).isEmpty();
         assertThat(intersection(pool, test)).isEmpty();
         assertThat(intersection(validation, test)).isEmpty();
@@ -81,7 +81,7 @@ class ExperimentSplitsTest {
         // the split depends on the experiment's seed, not on the run seeds that train on it
         String again = dir.resolve("again").toString();
         ExperimentSplits.make(spark, s, records(spark), extra, again);
-        assertThat(ExperimentSplits.ids(spark, ExperimentSplits.Sets.in(again).test())).isEqualTo(test);
+        assertThat(ids(spark, ExperimentSplits.Sets.in(again).test())).isEqualTo(test);
 
         // a domain too small for three sets is refused, naming it
         Dataset<Row> tiny = records(spark).filter(col("domain").notEqual("law").or(col("id").equalTo("law-1")));
@@ -103,5 +103,11 @@ class ExperimentSplitsTest {
 
     static String whereIs(String id, List<String> pool, List<String> validation, List<String> test) {
         return pool.contains(id) ? "pool" : validation.contains(id) ? "validation" : test.contains(id) ? "test" : "none";
+    }
+
+    static List<String> ids(SparkSession spark, String set) {
+        List<String> out = new ArrayList<>();
+        spark.read().parquet(set).select("id").orderBy("id").collectAsList().forEach(r -> out.add(r.getString(0)));
+        return out;
     }
 }
