@@ -13,6 +13,10 @@ Debian's python3-torch, python3-numpy and python3-regex.
 
 Usage: python3 hf_reference.py OUTPUT_DIR
        python3 hf_reference.py --gpt2-124m OUTPUT_DIR   (a random GPT-2-124M-shaped folder, for bench/hf-import.sh)
+       python3 hf_reference.py --check HF_DIR TEXTS.jsonl SCORES.json
+           (reads any GPT-2 or Llama folder, e.g. one `versatune export` wrote, and compares its own token ids, mean
+           NLL and last-position top-5 logits with what `versatune score` wrote for the same texts; exit 1 on a
+           difference beyond 1e-4)
 """
 import json
 import math
@@ -135,6 +139,10 @@ def gelu_new(x):
     return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
 
 
+ACTIVATIONS = {"gelu_new": gelu_new, "gelu_pytorch_tanh": gelu_new, "relu": torch.relu,
+               "quick_gelu": lambda x: x * torch.sigmoid(1.702 * x)}
+
+
 def gpt2_logits(w, cfg, ids):
     """GPT-2's forward pass: pre-LN blocks, Conv1D weights stored [in, out], tied head."""
     d, heads, eps = cfg["n_embd"], cfg["n_head"], cfg["layer_norm_epsilon"]
@@ -150,7 +158,8 @@ def gpt2_logits(w, cfg, ids):
         att = torch.softmax(q @ k.transpose(1, 2) / math.sqrt(dh) + mask, dim=-1) @ v
         x = x + att.transpose(0, 1).reshape(t, d) @ p("attn.c_proj.weight") + p("attn.c_proj.bias")
         h = torch.nn.functional.layer_norm(x, (d,), p("ln_2.weight"), p("ln_2.bias"), eps)
-        x = x + gelu_new(h @ p("mlp.c_fc.weight") + p("mlp.c_fc.bias")) @ p("mlp.c_proj.weight") + p("mlp.c_proj.bias")
+        act = ACTIVATIONS[cfg.get("activation_function", "gelu_new")]
+        x = x + act(h @ p("mlp.c_fc.weight") + p("mlp.c_fc.bias")) @ p("mlp.c_proj.weight") + p("mlp.c_proj.bias")
     x = torch.nn.functional.layer_norm(x, (d,), w["ln_f.weight"], w["ln_f.bias"], eps)
     return x @ w["wte.weight"].T
 
@@ -316,6 +325,60 @@ def write_model(out, family):
     (out / "reference.json").write_text(json.dumps(ref, ensure_ascii=False, indent=1))
 
 
+def read_safetensors(path):
+    raw = open(path, "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    out = {}
+    for name, t in header.items():
+        if name == "__metadata__":
+            continue
+        assert t["dtype"] == "F32", t["dtype"]
+        a, b = t["data_offsets"]
+        out[name] = torch.from_numpy(np.frombuffer(raw[8 + n + a:8 + n + b], dtype="<f4").copy()).reshape(t["shape"])
+    return out
+
+
+def check(folder, texts_path, scores_path):
+    """An exported folder read with nothing but this file, against `versatune score`."""
+    folder = Path(folder)
+    cfg = json.loads((folder / "config.json").read_text())
+    tok = json.loads((folder / "tokenizer.json").read_text())
+    w = read_safetensors(folder / "model.safetensors")
+    pre = tok["pre_tokenizer"]
+    split = GPT2_SPLIT if pre["type"] == "ByteLevel" else pre["pretokenizers"][0]["pattern"]["Regex"]
+    vocab = tok["model"]["vocab"]
+    ranks = {tuple(m.split(" ")) if isinstance(m, str) else tuple(m): i for i, m in enumerate(tok["model"]["merges"])}
+    if cfg["model_type"] == "gpt2":
+        w = {k[len("transformer."):] if k.startswith("transformer.") else k: v for k, v in w.items()}
+        logits_of = gpt2_logits
+    else:
+        w.setdefault("lm_head.weight", w["model.embed_tokens.weight"])
+        logits_of = llama_logits
+    texts = [json.loads(l) for l in open(texts_path) if l.strip()]
+    scores = {r["id"]: r for r in json.load(open(scores_path))}
+    worst, worst_nll, mismatched = 0.0, 0.0, 0
+    with torch.no_grad():
+        for t in texts:
+            ids = encode(t["text"], vocab, ranks, split, tok["model"].get("ignore_merges", False))
+            ours = scores[t["id"]]
+            if ours.get("truncated"):
+                ids = ids[:len(ours["tokens"])]   # score cuts a text to the model's context
+            if ids != ours["tokens"]:
+                mismatched += 1
+                continue
+            logits = logits_of(w, cfg, ids)
+            logp = torch.log_softmax(logits.double(), dim=-1)
+            nll = -sum(float(logp[i, ids[i + 1]]) for i in range(len(ids) - 1)) / max(1, len(ids) - 1)
+            worst_nll = max(worst_nll, abs(nll - ours["mean_nll"]))
+            last = logits[-1]
+            worst = max(worst, max(abs(float(last[i]) - v) for i, v in zip(ours["top5_ids"], ours["top5_logits"])))
+    result = {"texts": len(texts), "token_id_mismatches": mismatched, "max_abs_top5_logit_difference": worst,
+              "max_abs_mean_nll_difference": worst_nll, "torch": torch.__version__}
+    print(json.dumps(result))
+    return mismatched == 0 and worst < 1e-4 and worst_nll < 1e-4
+
+
 def gpt2_124m(out):
     """GPT-2 small's shape (12 layers, d 768, 12 heads, 1024 positions, 50257 ids) with N(0, 0.02) weights."""
     out = Path(out)
@@ -347,5 +410,7 @@ def main(out):
 if __name__ == "__main__":
     if sys.argv[1] == "--gpt2-124m":
         gpt2_124m(sys.argv[2])
+    elif sys.argv[1] == "--check":
+        sys.exit(0 if check(*sys.argv[2:5]) else 1)
     else:
         main(sys.argv[1])
