@@ -30,7 +30,7 @@ if e:
     print()
     print(f"Expansion (target {e['target']}):")
     print()
-    print("| strategy | target gain | others' degradation | gain kept vs specific | verdict | reduction of degradation | verdict |")
+    print("| strategy | target score gain | other domains: sum of score drops | gain kept vs specific | verdict | reduction of degradation | verdict |")
     print("|---|---|---|---|---|---|---|")
     for k in ("specific", "uniform-rest", "versatune-expand"):
         m = e.get(k)

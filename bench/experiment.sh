@@ -38,6 +38,7 @@ for run in "$out"/runs/*/seed-*; do
 done
 # results name the data folder by its role, not by where it lies on this machine
 grep -rl "$data" "$res" | xargs -r sed -i "s#$data#DATA_DIR#g"
+grep -rl "$PWD/" "$res" | xargs -r sed -i "s#$PWD/##g"   # and other folders relative to the checkout
 ./versatune report "$res" >/dev/null
 bench/check-report.sh "$res/report"
 echo "results: $res/ (report: $res/report/index.html)" >&2

@@ -274,9 +274,23 @@ public final class ExperimentRunner {
             strategies.addAll(e.getStringList("expansion-strategies"));
         }
         for (double eta : e.getDoubleList("eta-sensitivity")) {
-            strategies.add("versatune-dynamic-eta-" + (eta == Math.rint(eta) ? String.valueOf((long) eta) : String.valueOf(eta)));
+            strategies.add(etaStrategy(eta));
         }
         return strategies;
+    }
+
+    static String etaStrategy(double eta) {
+        return "versatune-dynamic-eta-" + (eta == Math.rint(eta) ? String.valueOf((long) eta) : String.valueOf(eta));
+    }
+
+    /** The configured claims, then one sensitivity claim per eta-sensitivity run against versatune-dynamic. */
+    static List<String> claims(Settings settings) {
+        var e = settings.section("experiment");
+        List<String> claims = new ArrayList<>(e.getStringList("claims"));
+        for (double eta : e.getDoubleList("eta-sensitivity")) {
+            claims.add(etaStrategy(eta) + " > versatune-dynamic");
+        }
+        return claims;
     }
 
     static List<Run> runs(Settings settings, String out) {
@@ -293,7 +307,7 @@ public final class ExperimentRunner {
     private static Map<String, Object> tables(Configuration conf, Settings settings, List<Run> runs, String scores, String dir) {
         var e = settings.section("experiment");
         String target = e.getString("expansion-target");
-        ExperimentResults.Design design = new ExperimentResults.Design(e.getStringList("claims"), target.isEmpty() ? null : target,
+        ExperimentResults.Design design = new ExperimentResults.Design(claims(settings), target.isEmpty() ? null : target,
                 e.getInt("bootstrap-draws"), Seeds.derive(settings.seed(), "bootstrap"));
         Map<String, Object> results = ExperimentResults.collect(conf, runs, scores, design);
         Json.write(conf, new Path(dir, "results.json").toString(), results.get("rows"));

@@ -135,6 +135,8 @@ class ExperimentRunnerTest {
         assertThat(eta.settings().section("train").getDouble("update.eta")).isEqualTo(3.0);
         assertThat(ExperimentRunner.strategies(s.with("experiment.eta-sensitivity", List.of(3.0, 0.5))))
                 .endsWith("versatune-dynamic-eta-3", "versatune-dynamic-eta-0.5");
+        assertThat(ExperimentRunner.claims(s.with("experiment.eta-sensitivity", List.of(3.0))))
+                .contains("versatune > uniform").endsWith("versatune-dynamic-eta-3 > versatune-dynamic");
         // a base that does not record its mix (not made by pretrain): the oracle is refused by name
         assertThat(ExperimentRunner.oracleWeights(conf, s, dir.resolve("none").toString(), dir.resolve("exp2").toString())).isNull();
         assertThatThrownBy(() -> ExperimentRunner.plan("oracle", s, null, null)).hasMessageContaining("true pretraining mix");
