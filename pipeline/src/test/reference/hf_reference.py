@@ -118,10 +118,10 @@ def encode(text, vocab, ranks, split, ignore_merges=False):
         parts = list(w)
         while len(parts) > 1:
             cands = [(ranks.get((a, b), math.inf), i) for i, (a, b) in enumerate(zip(parts, parts[1:]))]
-            r, _ = min(cands)
+            r, at = min(cands)
             if r == math.inf:
                 break
-            a, b = [k for k, v in ranks.items() if v == r][0]
+            a, b = parts[at], parts[at + 1]
             out, i = [], 0
             while i < len(parts):
                 if i + 1 < len(parts) and parts[i] == a and parts[i + 1] == b:

@@ -25,7 +25,9 @@ public final class HfTokenizer {
     }
 
     /** GPT-2's table: printable Latin-1 bytes stand for themselves, the rest are shifted to U+0100 and up. */
-    static char[] byteToChar() {
+    private static final char[] BYTE_CHARS = byteToChar();
+
+    private static char[] byteToChar() {
         char[] c = new char[256];
         int shifted = 0;
         for (int b = 0; b < 256; b++) {
@@ -36,10 +38,9 @@ public final class HfTokenizer {
     }
 
     static String tokenString(byte[] bytes) {
-        char[] table = byteToChar();
         StringBuilder sb = new StringBuilder(bytes.length);
         for (byte b : bytes) {
-            sb.append(table[b & 0xff]);
+            sb.append(BYTE_CHARS[b & 0xff]);
         }
         return sb.toString();
     }
@@ -81,13 +82,12 @@ public final class HfTokenizer {
         if (maxId >= vocabSize) {
             throw new IllegalArgumentException(file + ": token id " + maxId + " is beyond the model's vocab_size " + vocabSize);
         }
-        char[] table = byteToChar();
         int[] byteId = new int[256];
         for (int b = 0; b < 256; b++) {
-            Integer id = ids.get(String.valueOf(table[b]));
+            Integer id = ids.get(String.valueOf(BYTE_CHARS[b]));
             if (id == null) {
                 throw new IllegalArgumentException(file + ": model.vocab lacks the token of byte " + b
-                        + " ('" + table[b] + "'); a byte-level BPE has all 256");
+                        + " ('" + BYTE_CHARS[b] + "'); a byte-level BPE has all 256");
             }
             byteId[b] = id;
         }
