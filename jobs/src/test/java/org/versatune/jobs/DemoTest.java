@@ -30,7 +30,7 @@ class DemoTest {
         assertThat(o.toString()).contains("1/9 ingest SFT pool: 1920 accepted, 0 rejected", "5/9 pretrain base model",
                 "7/9 compose a versatune mixture: 400 records", "8/9 staged training", "demo complete");
         // the probe's verdict is in its summary line; the tiny base cannot be read reliably, and the demo says it goes on anyway
-        assertThat(o.toString()).containsPattern("6/9 probe: 256 samples, \\d+ unlabeled; estimate \\((pacc|raw)\\) untrusted: ")
+        assertThat(o.toString()).containsPattern("6/9 probe: 256 samples, \\d+ unlabeled; estimate \\((first-token|pacc|raw)\\) untrusted: ")
                 .contains("composing from its estimate anyway");
         Map<String, Object> dist = Json.readMap(new org.apache.hadoop.conf.Configuration(), out + "/probe/distribution.json");
         assertThat((Map<String, Object>) dist.get("trust")).containsEntry("verdict", "untrusted");

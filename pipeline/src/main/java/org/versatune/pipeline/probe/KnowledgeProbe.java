@@ -245,8 +245,16 @@ public final class KnowledgeProbe {
                 }
                 Json.writeText(conf, out.path(CALIBRATION_SAMPLES), lines.toString());
             }
-            Map<String, Object> dist = ProbeDistribution.build(domains, new Quantifiers.Labels(label, post), cal, confusion,
-                    priors(metrics, domains), probe, Seeds.derive(seed, "interval"));
+            FirstTokenMixture.Result firstToken = null;
+            if (model != null && cal != null && cal.reference() != null) {
+                spark.sparkContext().setJobDescription("probe: first-token estimate");
+                firstToken = new FirstTokenMixture(domains.size(), model.config().vocabSize(), model.config().context())
+                        .estimate(FirstTokenMixture.firstTokenDistribution(model), cal.reference(),
+                                Math.min(probe.getInt("interval-draws"), ProbeDistribution.OTHER_DRAWS),
+                                Seeds.derive(seed, "first-token"));
+            }
+            Map<String, Object> dist = ProbeDistribution.build(domains, new Quantifiers.Labels(label, post), cal, firstToken,
+                    confusion, priors(metrics, domains), probe, Seeds.derive(seed, "interval"));
             long unlabeled = ((Number) dist.get("unlabeled")).longValue();
             Map<String, Object> used = new LinkedHashMap<>();
             used.put("samples", samples);

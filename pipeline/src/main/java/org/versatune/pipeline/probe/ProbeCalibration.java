@@ -55,7 +55,7 @@ public final class ProbeCalibration {
     /** The continuations (true domain, label, posterior) and where their prompts came from. */
     public record Result(Quantifiers.Calibration rows, long[][] counts, String source, List<String> inputs,
                          Map<String, List<String>> documents, long excludedTrained, int promptsPerDomain, int promptTokens,
-                         List<ExternalSamples.Sample> continuations) {
+                         List<ExternalSamples.Sample> continuations, List<FirstTokenMixture.Document> reference) {
         public Map<String, Object> toJson(Domains domains) {
             List<String> labels = new ArrayList<>(domains.names());
             labels.add(Domains.UNLABELED);
@@ -69,6 +69,11 @@ public final class ProbeCalibration {
             m.put("labels", labels);
             m.put("counts", counts);
             m.put("documents", documents);
+            if (reference != null) {
+                Map<String, List<String>> ids = new TreeMap<>();
+                reference.forEach(d -> ids.computeIfAbsent(domains.name(d.domain()), x -> new ArrayList<>()).add(d.id()));
+                m.put("first_token_documents", ids);
+            }
             return m;
         }
     }
@@ -148,6 +153,11 @@ public final class ProbeCalibration {
         if (excluded > 0) {
             LOG.info("probe calibration: left out {} documents the base was pretrained on", excluded);
         }
+        // the first-token estimate only counts the reference's tokens (the model never reads it), so it may take
+        // the documents the base trained on too: its best reference is the very text it was trained on
+        var firstToken = settings.section("probe").getConfig("first-token");
+        List<FirstTokenMixture.Document> reference = reference(spark, firstToken.getBoolean("include-trained") ? input : docs,
+                model.tokenizer(), domains, firstToken.getInt("max-documents-per-domain"), seed);
         // at most perDomain documents per domain, by a seeded hash; each gives its windows' openings
         Dataset<Row> chosenDocs = docs.withColumn("r", xxhash64(col("id"), lit(seed)))
                 .withColumn("n", row_number().over(Window.partitionBy("domain").orderBy(col("r"), col("id"))))
@@ -202,7 +212,29 @@ public final class ProbeCalibration {
             truth.add(RowFactory.create(KnowledgeProbe.sampleId(i / rows, i % rows), promptDomains.get(i)));
         }
         Dataset<Row> withTruth = generated.join(spark.createDataFrame(truth, PROMPT_DOMAIN), "id").select("id", "true_domain", "text");
-        return labelled(settings, clf, withTruth, source, read, documents, excluded, perDomain, promptTokens);
+        return labelled(settings, clf, withTruth, source, read, documents, excluded, perDomain, promptTokens, reference);
+    }
+
+    /**
+     * The first-token estimate's reference ({@link FirstTokenMixture}): up to {@code max} documents per domain by a
+     * seeded hash, each tokenised as pretraining does (text and the end token).
+     */
+    private static List<FirstTokenMixture.Document> reference(SparkSession spark, Dataset<Row> docs, BpeTokenizer tokenizer,
+                                                              Domains domains, int max, long seed) {
+        spark.sparkContext().setJobDescription("probe: first-token reference");
+        Broadcast<BpeTokenizer> tok = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(tokenizer);
+        List<String> names = new ArrayList<>(domains.names());
+        return docs.filter(col("domain").isin(names.toArray()))
+                .withColumn("r", xxhash64(col("id"), lit(seed), lit("first-token")))
+                .withColumn("n", row_number().over(Window.partitionBy("domain").orderBy(col("r"), col("id"))))
+                .filter(col("n").leq(max))
+                .orderBy("domain", "id")
+                .select("domain", "text", "id").javaRDD().map(r -> {
+                    int[] body = tok.value().encode(r.getString(1));
+                    int[] all = Arrays.copyOf(body, body.length + 1);
+                    all[body.length] = tok.value().specials().eos();
+                    return new FirstTokenMixture.Document(r.getString(2), names.indexOf(r.getString(0)), all);
+                }).collect();
     }
 
     /**
@@ -226,7 +258,7 @@ public final class ProbeCalibration {
         LOG.info("probe calibration: {} continuations made elsewhere ({} per domain)", rows.size(), perDomain);
         Dataset<Row> df = spark.createDataFrame(rows, EXTERNAL);
         return labelled(settings, clf, df, "samples", inputs, Map.of(), 0,
-                perDomain.values().stream().mapToInt(Integer::intValue).min().orElse(0), 0);
+                perDomain.values().stream().mapToInt(Integer::intValue).min().orElse(0), 0, null);
     }
 
     private static final StructType EXTERNAL = new StructType(new StructField[]{
@@ -237,7 +269,7 @@ public final class ProbeCalibration {
     /** Labels continuations (id, true_domain, text) and counts them per true domain, in id order. */
     private static Result labelled(Settings settings, DomainClassifierModel clf, Dataset<Row> continuations, String source,
                                    List<String> inputs, Map<String, List<String>> documents, long excluded, int perDomain,
-                                   int promptTokens) {
+                                   int promptTokens, List<FirstTokenMixture.Document> reference) {
         Domains domains = settings.domains();
         Dataset<Row> labelled = clf.copy(new ParamMap()).setTextCol("text").setPredictionCol("label").transform(continuations);
         int k = domains.size();
@@ -256,6 +288,6 @@ public final class ProbeCalibration {
             texts.add(new ExternalSamples.Sample(r.getString(0), r.getString(4), r.getString(1)));
         }
         return new Result(new Quantifiers.Calibration(t, new Quantifiers.Labels(l, post)), counts, source, inputs, documents,
-                excluded, perDomain, promptTokens, texts);
+                excluded, perDomain, promptTokens, texts, reference);
     }
 }

@@ -9,6 +9,7 @@ import org.versatune.pipeline.util.Seeds;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -19,6 +20,8 @@ import java.util.Map;
 public final class ProbeDistribution {
     /** Bootstrap draws of the estimators other than the default (they are reported, not used). */
     static final int OTHER_DRAWS = 200;
+    /** The estimator that reads the model's first-token distribution ({@link FirstTokenMixture}). */
+    public static final String FIRST_TOKEN = "first-token";
 
     private ProbeDistribution() {
     }
@@ -29,13 +32,21 @@ public final class ProbeDistribution {
      * @param confusion  the classifier's validation confusion rates (rows: true domain), or null
      * @param priors     the classifier's training class shares, or null (uniform)
      */
+    @SuppressWarnings("unchecked")
     public static Map<String, Object> build(Domains domains, Quantifiers.Labels samples, ProbeCalibration.Result cal,
-                                            double[][] confusion, double[] priors, Config probe, long seed) {
+                                            FirstTokenMixture.Result firstToken, double[][] confusion, double[] priors,
+                                            Config probe, long seed) {
         int k = domains.size();
         Quantifiers q = new Quantifiers(k, priors, probe.getInt("calibration.iterations"));
         Quantifiers.Calibration rows = cal == null ? null : cal.rows();
-        Quantifiers.Method configured = Quantifiers.Method.parse(probe.getString("estimator"));
-        Quantifiers.Method chosen = configured.needsCalibration() && cal == null ? Quantifiers.Method.RAW : configured;
+        String configured = probe.getString("estimator").trim().toLowerCase(Locale.ROOT);
+        boolean useFirstToken = configured.equals(FIRST_TOKEN) && firstToken != null;
+        // without what the configured estimator needs: pacc when calibrated, else raw (the verdict says why)
+        Quantifiers.Method fallback = cal == null ? Quantifiers.Method.RAW : Quantifiers.Method.PACC;
+        Quantifiers.Method chosen = configured.equals(FIRST_TOKEN) ? fallback : Quantifiers.Method.parse(configured);
+        if (chosen.needsCalibration() && cal == null) {
+            chosen = Quantifiers.Method.RAW;
+        }
         int draws = probe.getInt("interval-draws");
 
         long[] counts = new long[k];
@@ -56,12 +67,25 @@ public final class ProbeDistribution {
             if (m.needsCalibration() && cal == null) {
                 continue;
             }
-            Quantifiers.Estimate e = q.bootstrap(m, samples, rows, m == chosen ? draws : Math.min(draws, OTHER_DRAWS),
+            boolean isDefault = m == chosen && !useFirstToken;
+            Quantifiers.Estimate e = q.bootstrap(m, samples, rows, isDefault ? draws : Math.min(draws, OTHER_DRAWS),
                     Seeds.derive(seed, "bootstrap", m.id()), true, true);
-            if (m == chosen) {
+            if (isDefault) {
                 best = e;
             }
             estimates.put(m.id(), estimateJson(domains, e));
+        }
+        if (firstToken != null) {
+            Map<String, Object> e = estimateJson(domains, firstToken.estimate());
+            e.put("window_shares", domains.toMap(firstToken.windowShares()));
+            e.put("kl_nats", firstToken.kl());
+            e.put("effective_draws", Math.round(firstToken.effectiveDraws()));
+            e.put("reference_documents", perDomain(domains, firstToken.documents()));
+            e.put("reference_windows", perDomain(domains, firstToken.windows()));
+            estimates.put(FIRST_TOKEN, e);
+            if (useFirstToken) {
+                best = firstToken.estimate();
+            }
         }
         if (confusion != null) {
             estimates.put("confusion", Map.of("shares", domains.toMap(DomainDistribution.correct(raw, confusion))));
@@ -84,9 +108,17 @@ public final class ProbeDistribution {
         out.put("samples", samples.size());
         out.put("labeled", samples.size() - unlabeled);
         out.put("unlabeled", unlabeled);
-        out.put("estimator", chosen.id());
-        out.put("interval", "raw: 95% equal-tailed Dirichlet posterior (Jeffreys prior); corrected and estimates: 95% "
-                + "bootstrap quantiles, resampling the samples and, per domain, the calibration continuations");
+        String used = useFirstToken ? FIRST_TOKEN : chosen.id();
+        out.put("estimator", used);
+        if (!used.equals(configured)) {
+            out.put("estimator_fallback", "the configured " + configured + " estimator could not run ("
+                    + (configured.equals(FIRST_TOKEN) ? "it needs the model and reference text of known domains"
+                    : "it needs a calibration") + "), so the shares are " + used + "'s");
+        }
+        out.put("interval", "raw: 95% equal-tailed Dirichlet posterior (Jeffreys prior); estimates from samples: 95% "
+                + "bootstrap quantiles, resampling the samples and, per domain, the calibration continuations; "
+                + FIRST_TOKEN + ": resampling the reference documents per domain and the model's distribution as the "
+                + "number of draws its fit's residual corresponds to");
         out.put("estimates", estimates);
         if (cal != null) {
             Map<String, Object> c = cal.toJson(domains);
@@ -94,10 +126,27 @@ public final class ProbeDistribution {
             Quantifiers.Estimate spread = q.bootstrap(chosen, samples, rows, Math.max(2, draws / 2),
                     Seeds.derive(seed, "calibration-spread"), false, true);
             c.put("spread_sd", domains.toMap(spread.sd()));
+            c.put("spread_estimator", chosen.id());
             out.put("calibration", c);
         }
-        out.put("trust", trust(samples.size(), samples.size() - unlabeled, best, chosen, configured, cal != null, domains, probe));
+        Map<String, Object> trust = trust(samples.size(), samples.size() - unlabeled, best, used, configured, cal != null, domains, probe);
+        if (useFirstToken && firstToken.kl() > probe.getDouble("trust.max-first-token-kl")) {
+            ((List<String>) trust.get("reasons")).add(String.format("the model's first-token distribution is %.3f nats (KL) "
+                    + "from the best mixture of the reference's window openings (over %.3f): the base was not pretrained "
+                    + "with a begin token before every window, or the reference text is unlike its pretraining text; "
+                    + "use another estimator (--set probe.estimator=pacc)", firstToken.kl(), probe.getDouble("trust.max-first-token-kl")));
+            trust.put("verdict", "untrusted");
+        }
+        out.put("trust", trust);
         return out;
+    }
+
+    private static Map<String, Long> perDomain(Domains domains, long[] n) {
+        Map<String, Long> m = new LinkedHashMap<>();
+        for (int i = 0; i < n.length; i++) {
+            m.put(domains.name(i), n[i]);
+        }
+        return m;
     }
 
     static Map<String, Object> estimateJson(Domains domains, Quantifiers.Estimate e) {
@@ -110,13 +159,14 @@ public final class ProbeDistribution {
     }
 
     /** The verdict and its reasons; the thresholds are versatune.probe.trust. */
-    static Map<String, Object> trust(long samples, long labelled, Quantifiers.Estimate e, Quantifiers.Method chosen,
-                                     Quantifiers.Method configured, boolean calibrated, Domains domains, Config probe) {
+    static Map<String, Object> trust(long samples, long labelled, Quantifiers.Estimate e, String chosen,
+                                     String configured, boolean calibrated, Domains domains, Config probe) {
         double minLabelled = probe.getDouble("trust.min-labelled-share");
         double maxWidth = probe.getDouble("trust.max-interval-width");
         double share = samples == 0 ? 0 : (double) labelled / samples;
         List<String> reasons = new ArrayList<>();
-        if (share < minLabelled) {
+        // the first-token estimate reads the model, not the samples: how many the classifier labels does not bear on it
+        if (share < minLabelled && !chosen.equals(FIRST_TOKEN)) {
             reasons.add(String.format("%d of %d samples labelled (%.0f%%, under %.0f%%)", labelled, samples, 100 * share,
                     100 * minLabelled));
         }
@@ -129,8 +179,8 @@ public final class ProbeDistribution {
         if (e.maxWidth() > maxWidth) {
             reasons.add(String.format("the 95%% interval of %s is %.2f wide (over %.2f)", domains.name(widest), e.maxWidth(), maxWidth));
         }
-        if (chosen != configured) {
-            reasons.add("no calibration, so the " + configured.id() + " estimator could not run and the shares are the raw "
+        if (!chosen.equals(configured) && chosen.equals(Quantifiers.Method.RAW.id())) {
+            reasons.add("no calibration, so the " + configured + " estimator could not run and the shares are the raw "
                     + "label shares, which lean toward the domains whose text the classifier recognises");
         }
         Map<String, Object> t = new LinkedHashMap<>();

@@ -42,7 +42,7 @@ public final class Quantifiers {
             try {
                 return valueOf(s.trim().toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("unknown probe estimator '" + s + "'; expected one of raw, acc, pacc, em, ml");
+                throw new IllegalArgumentException("unknown probe estimator '" + s + "'; expected one of first-token, raw, acc, pacc, em, ml");
             }
         }
     }
@@ -323,6 +323,13 @@ public final class Quantifiers {
                 got[i][d] = e[i];
             }
         }
+        return summarise(point, got);
+    }
+
+    /** The point estimate with the 2.5% and 97.5% quantiles and the standard deviation of its draws (got[domain][draw]). */
+    static Estimate summarise(double[] point, double[][] got) {
+        int k = point.length;
+        int draws = got[0].length;
         double[] low = new double[k];
         double[] high = new double[k];
         double[] sdv = new double[k];

@@ -29,6 +29,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -76,8 +77,8 @@ class KnowledgeProbeTest {
         // 11 texts labelled a, 15 labelled b, 14 unlabeled; calibration as in QuantifiersTest
         Quantifiers.Labels samples = QuantifiersTest.labels(new int[]{11, 15, 14}, QuantifiersTest.ONE_HOT);
         ProbeCalibration.Result cal = new ProbeCalibration.Result(QuantifiersTest.calibration(), new long[][]{{8, 0, 2}, {1, 5, 4}},
-                "inputs", List.of("cal"), Map.of("a", List.of("a-txt-1")), 0, 10, 16, List.of());
-        Map<String, Object> m = ProbeDistribution.build(d, samples, cal, new double[][]{{0.9, 0.1}, {0.1, 0.9}}, null, probe, 1);
+                "inputs", List.of("cal"), Map.of("a", List.of("a-txt-1")), 0, 10, 16, List.of(), null);
+        Map<String, Object> m = ProbeDistribution.build(d, samples, cal, null, new double[][]{{0.9, 0.1}, {0.1, 0.9}}, null, probe, 1);
         Map<String, Map<String, Object>> per = (Map<String, Map<String, Object>>) m.get("domains");
         assertThat((Double) per.get("a").get("raw")).isCloseTo(11 / 26.0, within(1e-12));
         Map<String, Object> estimates = (Map<String, Object>) m.get("estimates");
@@ -93,18 +94,55 @@ class KnowledgeProbeTest {
 
         // without a calibration the default falls back to raw, and says so; few labelled samples are named
         Map<String, Object> none = ProbeDistribution.build(d, QuantifiersTest.labels(new int[]{2, 1, 37}, QuantifiersTest.ONE_HOT),
-                null, null, null, probe, 1);
+                null, null, null, null, probe, 1);
         assertThat(none).containsEntry("estimator", "raw");
         assertThat((List<String>) ((Map<String, Object>) none.get("trust")).get("reasons"))
                 .anyMatch(r -> r.startsWith("3 of 40 samples labelled")).anyMatch(r -> r.startsWith("no calibration"));
 
         // many well-labelled samples and a sharp calibration: trusted
         ProbeCalibration.Result sharp = new ProbeCalibration.Result(sharpCalibration(), new long[][]{{300, 0, 0}, {0, 300, 0}},
-                "heldout", List.of("cal"), Map.of(), 0, 300, 16, List.of());
+                "heldout", List.of("cal"), Map.of(), 0, 300, 16, List.of(), null);
         Map<String, Object> good = ProbeDistribution.build(d, QuantifiersTest.labels(new int[]{600, 1400, 0}, QuantifiersTest.ONE_HOT),
-                sharp, null, null, probe, 1);
+                sharp, null, null, null, probe, 1);
         assertThat((Map<String, Object>) good.get("trust")).containsEntry("verdict", "trusted");
         assertThat(ProbeDistributionFile.parse(good, d, "corrected", "good").sharesForWeights(false)[0]).isCloseTo(0.3, within(0.01));
+    }
+
+    /** The first-token estimate, when there is one and it is the default, is what compose reads. */
+    @Test
+    @SuppressWarnings("unchecked")
+    void firstTokenIsTheDefaultWhenItCanRunAndIsJudgedByItsFit() {
+        Domains d = Domains.of("a", "b");
+        Config probe = S.with("probe.interval-draws", 200).section("probe");
+        // hardly any sample labelled: it does not matter to an estimate that reads the model
+        Quantifiers.Labels samples = QuantifiersTest.labels(new int[]{2, 1, 37}, QuantifiersTest.ONE_HOT);
+        ProbeCalibration.Result sharp = new ProbeCalibration.Result(sharpCalibration(), new long[][]{{300, 0, 0}, {0, 300, 0}},
+                "heldout", List.of("cal"), Map.of(), 0, 300, 16, List.of(), List.of());
+        Quantifiers.Estimate e = new Quantifiers.Estimate(new double[]{0.3, 0.7}, new double[]{0.28, 0.66},
+                new double[]{0.34, 0.72}, new double[]{0.01, 0.01});
+        FirstTokenMixture.Result good = new FirstTokenMixture.Result(e, new double[]{0.32, 0.68}, 0.03, 30000,
+                new long[]{10, 12}, new long[]{40, 44});
+        Map<String, Object> m = ProbeDistribution.build(d, samples, sharp, good, null, null, probe, 1);
+        assertThat(m).containsEntry("estimator", "first-token");
+        assertThat(((Map<String, Map<String, Object>>) m.get("domains")).get("a")).containsEntry("corrected", 0.3)
+                .containsEntry("corrected_low", 0.28);
+        assertThat((Map<String, Object>) ((Map<String, Object>) m.get("estimates")).get("first-token"))
+                .containsEntry("kl_nats", 0.03).containsKeys("window_shares", "reference_documents");
+        assertThat((Map<String, Object>) m.get("trust")).containsEntry("verdict", "trusted");
+
+        // a model the mixture explains badly: untrusted, and the reason names the fit
+        FirstTokenMixture.Result poor = new FirstTokenMixture.Result(e, new double[]{0.32, 0.68}, 0.4, 2500,
+                new long[]{10, 12}, new long[]{40, 44});
+        Map<String, Object> t = (Map<String, Object>) ProbeDistribution.build(d, samples, sharp, poor, null, null, probe, 1).get("trust");
+        assertThat(t).containsEntry("verdict", "untrusted");
+        assertThat((List<String>) t.get("reasons")).singleElement().asString().contains("0.400 nats").contains("probe.estimator=pacc");
+
+        // no model to read (samples made elsewhere): the calibrated sample estimate, and the verdict says why
+        Map<String, Object> without = ProbeDistribution.build(d, QuantifiersTest.labels(new int[]{600, 1400, 0},
+                QuantifiersTest.ONE_HOT), sharp, null, null, null, probe, 1);
+        assertThat(without).containsEntry("estimator", "pacc");
+        assertThat((String) without.get("estimator_fallback")).contains("first-token").contains("needs the model");
+        assertThat((Map<String, Object>) without.get("trust")).containsEntry("verdict", "trusted");
     }
 
     static Quantifiers.Calibration sharpCalibration() {
@@ -120,6 +158,7 @@ class KnowledgeProbeTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
     void endToEndWritesSamplesAndDistribution(SparkSession spark, @TempDir Path dir) throws Exception {
         String clf = dir.resolve("clf").toString();
         ClassifierStage.train(spark, S, List.of(Samples.sft(), Samples.pretrain()), clf, false);
@@ -133,7 +172,9 @@ class KnowledgeProbeTest {
         assertThat(Files.isDirectory(dir.resolve("probe/samples"))).isTrue();
 
         // with a calibration folder: every domain's window openings continued, labels counted per true domain
-        Settings cal = S.with("probe.calibration.input", List.of(Samples.pretrain())).with("probe.calibration.prompts-per-domain", 5)
+        // (pacc: the estimate from texts alone, which the texts made elsewhere below can give again without the model)
+        Settings cal = S.with("probe.estimator", "pacc").with("probe.calibration.input", List.of(Samples.pretrain()))
+                .with("probe.calibration.prompts-per-domain", 5)
                 .with("probe.calibration.prompt-tokens", 4).with("probe.calibration.iterations", 2000).with("probe.interval-draws", 50);
         KnowledgeProbe.run(spark, cal, model, clf, 40, dir.resolve("probe-cal").toString(), false);
         Map<String, Object> dist = Json.readMap(new Configuration(), dir.resolve("probe-cal/distribution.json").toString());
@@ -159,7 +200,10 @@ class KnowledgeProbeTest {
                 dir.resolve("probe-ext").toString(), false);
         assertThat(again).containsEntry("samples", 40);
         Map<String, Object> ext = Json.readMap(new Configuration(), dir.resolve("probe-ext/distribution.json").toString());
-        assertThat(ext.get("estimates")).isEqualTo(dist.get("estimates"));
+        // every estimate from the texts is the same; the first-token one needs the model, which is not given here
+        Map<String, Object> fromTexts = new LinkedHashMap<>((Map<String, Object>) dist.get("estimates"));
+        assertThat(fromTexts.remove("first-token")).isNotNull();
+        assertThat(ext.get("estimates")).isEqualTo(fromTexts);
         assertThat(ext.get("trust")).isEqualTo(dist.get("trust"));
         assertThat(((Map<?, ?>) ext.get("calibration")).get("counts")).isEqualTo(calibration.get("counts"));
         // a sample without text is refused naming the file, the record and the field
@@ -189,11 +233,25 @@ class KnowledgeProbeTest {
 
         // default: the base's held-out documents
         KnowledgeProbe.run(spark, s, base, clf, 20, dir.resolve("probe").toString(), false);
-        Map<String, Object> cal = (Map<String, Object>) Json.readMap(conf, dir.resolve("probe/distribution.json").toString()).get("calibration");
+        Map<String, Object> dist = Json.readMap(conf, dir.resolve("probe/distribution.json").toString());
+        assertThat(dist).containsEntry("estimator", "first-token");
+        assertThat((Map<String, Object>) dist.get("estimates")).containsKeys("first-token", "pacc", "raw");
+        Map<String, Object> cal = (Map<String, Object>) dist.get("calibration");
         assertThat(cal).containsEntry("source", "heldout");
         List<String> used = new ArrayList<>();
         ((Map<String, List<String>>) cal.get("documents")).values().forEach(used::addAll);
         assertThat(used).isNotEmpty().allMatch(docs.heldoutIds()::contains).doesNotContainAnyElementsOf(docs.trainedIds());
+        // the first-token estimate counts the tokens of every pretraining document (the model reads none of them);
+        // told not to, the held-out ones only
+        List<String> reference = new ArrayList<>();
+        ((Map<String, List<String>>) cal.get("first_token_documents")).values().forEach(reference::addAll);
+        assertThat(reference).containsAll(docs.heldoutIds()).containsAll(docs.trainedIds());
+        KnowledgeProbe.run(spark, s.with("probe.first-token.include-trained", false), base, clf, 20,
+                dir.resolve("probe-heldout").toString(), false);
+        List<String> heldoutOnly = new ArrayList<>();
+        ((Map<String, List<String>>) ((Map<String, Object>) Json.readMap(conf, dir.resolve("probe-heldout/distribution.json")
+                .toString()).get("calibration")).get("first_token_documents")).values().forEach(heldoutOnly::addAll);
+        assertThat(heldoutOnly).containsExactlyInAnyOrderElementsOf(docs.heldoutIds());
 
         // a folder that holds the pretraining text: what the base trained on is left out, and counted
         KnowledgeProbe.run(spark, s.with("probe.calibration.input", List.of(Samples.pretrain())), base, clf, 20,

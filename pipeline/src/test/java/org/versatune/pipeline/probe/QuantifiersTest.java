@@ -102,7 +102,7 @@ class QuantifiersTest {
     void calibratedMethodsNeedACalibration() {
         assertThatThrownBy(() -> Q.estimate(Quantifiers.Method.ML, labels(new int[]{1, 1, 1}, ONE_HOT), null))
                 .hasMessageContaining("needs a calibration");
-        assertThatThrownBy(() -> Quantifiers.Method.parse("magic")).hasMessageContaining("raw, acc, pacc, em, ml");
+        assertThatThrownBy(() -> Quantifiers.Method.parse("magic")).hasMessageContaining("first-token, raw, acc, pacc, em, ml");
     }
 
     @Test

@@ -1,0 +1,268 @@
+package org.versatune.pipeline.probe;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.versatune.pipeline.lm.LmCheckpoint;
+import org.versatune.pipeline.lm.TransformerLm;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Beyond the paper: the domain shares read from what the model writes first. Pretraining cuts every document
+ * into windows that each follow the begin token, so the model's next-token distribution after the begin token
+ * alone is learnt as the mixture, over domains, of each domain's window-start distribution, weighted by the
+ * domain's share of windows. That distribution is computed exactly (one forward step, no sampling, no classifier)
+ * and the mixture weights are fitted to it by maximum likelihood (EM) against each domain's window-start
+ * distribution measured on reference text of known domains, tokenised and windowed as pretraining does. Window
+ * shares become token shares through each domain's mean window length.
+ *
+ * <p>A domain's window-start distribution: a window starts a document with probability f (documents / windows),
+ * then its first token follows the domain's document openings S; otherwise it starts at an arbitrary position
+ * and follows the domain's token frequencies U. U is smoothed by half a count; S, which few documents estimate,
+ * is shrunk toward U with the weight of {@link #START_PRIOR} documents.
+ *
+ * <p>Intervals: a seeded bootstrap resamples the reference documents within each domain and the model's
+ * distribution as {@code n} draws, where n is the sample size whose sampling noise would explain the fit's
+ * residual (E[KL] = (V - 1) / 2n for an empirical distribution of n draws), so a model that the mixture explains
+ * poorly gets wide intervals.
+ */
+public final class FirstTokenMixture {
+    /** Weight, in documents, of the token frequencies in a domain's document-opening distribution. */
+    static final double START_PRIOR = 10;
+    /** Pseudo-count of every token in a domain's token frequencies. */
+    static final double TOKEN_PRIOR = 0.5;
+    static final int MAX_ITERATIONS = 5000;
+    static final double TOLERANCE = 1e-10;
+
+    /** A reference document as pretraining sees it: its id, domain index and tokens with the end token. */
+    public record Document(String id, int domain, int[] tokens) implements Serializable {
+    }
+
+    /** The estimate: token shares with their bootstrap interval, and how well the mixture explains the model. */
+    public record Result(Quantifiers.Estimate estimate, double[] windowShares, double kl, double effectiveDraws,
+                         long[] documents, long[] windows) {
+    }
+
+    private final int k;
+    private final int vocab;
+    private final int context;
+
+    public FirstTokenMixture(int k, int vocab, int context) {
+        this.k = k;
+        this.vocab = vocab;
+        this.context = context;
+    }
+
+    /** The model's exact next-token distribution after the begin token alone. */
+    public static double[] firstTokenDistribution(LmCheckpoint checkpoint) {
+        TransformerLm lm = checkpoint.model();
+        INDArray logits = lm.step(lm.newCache(1), new int[]{checkpoint.tokenizer().specials().bos()}, 0);
+        double[] p = logits.getRow(0).toDoubleVector();
+        double max = Arrays.stream(p).max().orElse(0);
+        double z = 0;
+        for (int i = 0; i < p.length; i++) {
+            p[i] = Math.exp(p[i] - max);
+            z += p[i];
+        }
+        for (int i = 0; i < p.length; i++) {
+            p[i] /= z;
+        }
+        lm.releaseBuffers();
+        return p;
+    }
+
+    /** Per-domain counts of a set of documents: openings, tokens, windows. */
+    final class Counts {
+        final double[][] start = new double[k][vocab];
+        final double[][] tokens = new double[k][vocab];
+        final long[] documents = new long[k];
+        final long[] windows = new long[k];
+        final long[] length = new long[k];
+
+        void add(Document d) {
+            int i = d.domain();
+            int[] t = d.tokens();
+            if (t.length == 0) {
+                return;
+            }
+            start[i][t[0]]++;
+            for (int id : t) {
+                tokens[i][id]++;
+            }
+            documents[i]++;
+            windows[i] += (t.length + context - 1) / context;
+            length[i] += t.length;
+        }
+
+        /** Row i: the probability that a window of domain i starts with each token. */
+        double[][] components() {
+            double[][] g = new double[k][vocab];
+            for (int i = 0; i < k; i++) {
+                double n = length[i] + TOKEN_PRIOR * vocab;
+                double f = windows[i] == 0 ? 0 : (double) documents[i] / windows[i];
+                for (int v = 0; v < vocab; v++) {
+                    double u = (tokens[i][v] + TOKEN_PRIOR) / n;
+                    double s = (start[i][v] + START_PRIOR * u) / (documents[i] + START_PRIOR);
+                    g[i][v] = f * s + (1 - f) * u;
+                }
+            }
+            return g;
+        }
+
+        /** Mean tokens per window of each domain (window shares to token shares). */
+        double[] windowLength() {
+            double[] l = new double[k];
+            for (int i = 0; i < k; i++) {
+                l[i] = windows[i] == 0 ? context : (double) length[i] / windows[i];
+            }
+            return l;
+        }
+    }
+
+    Counts count(List<Document> docs) {
+        Counts c = new Counts();
+        docs.forEach(c::add);
+        return c;
+    }
+
+    /** Maximum-likelihood mixture weights w of the rows of g for the distribution p: max sum_v p_v log (w^T g)_v. */
+    static double[] fit(double[] p, double[][] g) {
+        return fit(p, g, Quantifiers.uniform(g.length));
+    }
+
+    /** As {@link #fit(double[], double[][])}, starting from {@code from}. */
+    static double[] fit(double[] p, double[][] g, double[] from) {
+        int k = g.length;
+        double[] w = from.clone();
+        double[] next = new double[k];
+        for (int it = 0; it < MAX_ITERATIONS; it++) {
+            Arrays.fill(next, 0);
+            for (int v = 0; v < p.length; v++) {
+                if (p[v] == 0) {
+                    continue;
+                }
+                double z = 0;
+                for (int i = 0; i < k; i++) {
+                    z += w[i] * g[i][v];
+                }
+                for (int i = 0; i < k; i++) {
+                    next[i] += p[v] * w[i] * g[i][v] / z;
+                }
+            }
+            double total = Arrays.stream(next).sum();
+            double change = 0;
+            for (int i = 0; i < k; i++) {
+                next[i] /= total;
+                change = Math.max(change, Math.abs(next[i] - w[i]));
+                w[i] = next[i];
+            }
+            if (change < TOLERANCE) {
+                break;
+            }
+        }
+        return w;
+    }
+
+    /**
+     * The empirical distribution of n draws from p: independent Poisson counts (normal beyond a mean of 30),
+     * normalised, which for large n is the multinomial's distribution without drawing n times.
+     */
+    static double[] resample(double[] p, double n, SplittableRandom rnd) {
+        double[] c = new double[p.length];
+        double z = 0;
+        for (int v = 0; v < p.length; v++) {
+            double mean = n * p[v];
+            if (mean > 30) {
+                c[v] = Math.max(0, mean + Math.sqrt(mean) * gaussian(rnd));
+            } else {
+                double limit = Math.exp(-mean);
+                double prod = rnd.nextDouble();
+                int x = 0;
+                while (prod > limit) {
+                    prod *= rnd.nextDouble();
+                    x++;
+                }
+                c[v] = x;
+            }
+            z += c[v];
+        }
+        for (int v = 0; v < p.length; v++) {
+            c[v] /= z;
+        }
+        return c;
+    }
+
+    private static double gaussian(SplittableRandom rnd) {
+        double u = 1 - rnd.nextDouble();
+        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd.nextDouble());
+    }
+
+    /** KL(p || w^T g) in nats. */
+    static double kl(double[] p, double[] w, double[][] g) {
+        double s = 0;
+        for (int v = 0; v < p.length; v++) {
+            if (p[v] > 0) {
+                double m = 0;
+                for (int i = 0; i < w.length; i++) {
+                    m += w[i] * g[i][v];
+                }
+                s += p[v] * Math.log(p[v] / m);
+            }
+        }
+        return Math.max(0, s);
+    }
+
+    static double[] tokenShares(double[] windowShares, double[] windowLength) {
+        double[] t = new double[windowShares.length];
+        double z = 0;
+        for (int i = 0; i < t.length; i++) {
+            t[i] = windowShares[i] * windowLength[i];
+            z += t[i];
+        }
+        for (int i = 0; i < t.length; i++) {
+            t[i] /= z;
+        }
+        return t;
+    }
+
+    /** Token shares of the mixture behind {@code p}, with a bootstrap interval of {@code draws} draws. */
+    public Result estimate(double[] p, List<Document> docs, int draws, long seed) {
+        if (p.length != vocab) {
+            throw new IllegalArgumentException("first-token distribution has " + p.length + " entries, the vocabulary " + vocab);
+        }
+        Counts all = count(docs);
+        for (int i = 0; i < k; i++) {
+            if (all.documents[i] == 0) {
+                throw new IllegalArgumentException("first-token estimate: no reference document of domain " + i);
+            }
+        }
+        double[][] g = all.components();
+        double[] w = fit(p, g);
+        double[] shares = tokenShares(w, all.windowLength());
+        double kl = kl(p, w, g);
+        double n = Math.min(1e9, Math.max(100, (vocab - 1) / (2 * Math.max(kl, 1e-12))));
+        List<List<Document>> byDomain = new ArrayList<>();
+        for (int i = 0; i < k; i++) {
+            byDomain.add(new ArrayList<>());
+        }
+        docs.forEach(d -> byDomain.get(d.domain()).add(d));
+        SplittableRandom rnd = new SplittableRandom(seed);
+        double[][] got = new double[k][draws];
+        for (int d = 0; d < draws; d++) {
+            Counts c = new Counts();
+            for (List<Document> dom : byDomain) {
+                for (int j = 0; j < dom.size(); j++) {
+                    c.add(dom.get(rnd.nextInt(dom.size())));
+                }
+            }
+            double[] e = tokenShares(fit(resample(p, n, rnd), c.components(), w), c.windowLength());
+            for (int i = 0; i < k; i++) {
+                got[i][d] = e[i];
+            }
+        }
+        return new Result(Quantifiers.summarise(shares, got), w, kl, n, all.documents, all.windows);
+    }
+}
