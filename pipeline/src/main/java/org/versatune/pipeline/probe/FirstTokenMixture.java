@@ -34,8 +34,6 @@ public final class FirstTokenMixture {
     static final double START_PRIOR = 10;
     /** Pseudo-count of every token in a domain's token frequencies. */
     static final double TOKEN_PRIOR = 0.5;
-    static final int MAX_ITERATIONS = 5000;
-    static final double TOLERANCE = 1e-10;
 
     /** A reference document as pretraining sees it: its id, domain index and tokens with the end token. */
     public record Document(String id, int domain, int[] tokens) implements Serializable {
@@ -130,40 +128,7 @@ public final class FirstTokenMixture {
 
     /** Maximum-likelihood mixture weights w of the rows of g for the distribution p: max sum_v p_v log (w^T g)_v. */
     static double[] fit(double[] p, double[][] g) {
-        return fit(p, g, Quantifiers.uniform(g.length));
-    }
-
-    /** As {@link #fit(double[], double[][])}, starting from {@code from}. */
-    static double[] fit(double[] p, double[][] g, double[] from) {
-        int k = g.length;
-        double[] w = from.clone();
-        double[] next = new double[k];
-        for (int it = 0; it < MAX_ITERATIONS; it++) {
-            Arrays.fill(next, 0);
-            for (int v = 0; v < p.length; v++) {
-                if (p[v] == 0) {
-                    continue;
-                }
-                double z = 0;
-                for (int i = 0; i < k; i++) {
-                    z += w[i] * g[i][v];
-                }
-                for (int i = 0; i < k; i++) {
-                    next[i] += p[v] * w[i] * g[i][v] / z;
-                }
-            }
-            double total = Arrays.stream(next).sum();
-            double change = 0;
-            for (int i = 0; i < k; i++) {
-                next[i] /= total;
-                change = Math.max(change, Math.abs(next[i] - w[i]));
-                w[i] = next[i];
-            }
-            if (change < TOLERANCE) {
-                break;
-            }
-        }
-        return w;
+        return Quantifiers.mixtureWeights(p, g, Quantifiers.uniform(g.length));
     }
 
     /**
@@ -258,7 +223,7 @@ public final class FirstTokenMixture {
                     c.add(dom.get(rnd.nextInt(dom.size())));
                 }
             }
-            double[] e = tokenShares(fit(resample(p, n, rnd), c.components(), w), c.windowLength());
+            double[] e = tokenShares(Quantifiers.mixtureWeights(resample(p, n, rnd), c.components(), w), c.windowLength());
             for (int i = 0; i < k; i++) {
                 got[i][d] = e[i];
             }

@@ -250,35 +250,43 @@ public final class Quantifiers {
 
     /** Maximum-likelihood mixture weights of known label distributions g (rows) given label counts. */
     static double[] ml(double[] counts, double[][] g) {
+        return mixtureWeights(counts, g, uniform(g.length));
+    }
+
+    /**
+     * Maximum-likelihood mixture weights w of the rows of g for observed counts or shares c (max sum_j c_j log
+     * (w^T g)_j), by EM from {@code from} until no weight moves by {@link #EM_TOLERANCE}.
+     */
+    static double[] mixtureWeights(double[] c, double[][] g, double[] from) {
         int k = g.length;
-        double n = Arrays.stream(counts).sum();
-        double[] p = uniform(k);
+        double[] w = from.clone();
         double[] next = new double[k];
         for (int it = 0; it < MAX_EM_ITERATIONS; it++) {
             Arrays.fill(next, 0);
-            for (int j = 0; j < counts.length; j++) {
-                if (counts[j] == 0) {
+            for (int j = 0; j < c.length; j++) {
+                if (c[j] == 0) {
                     continue;
                 }
                 double z = 0;
                 for (int i = 0; i < k; i++) {
-                    z += p[i] * g[i][j];
+                    z += w[i] * g[i][j];
                 }
                 for (int i = 0; i < k; i++) {
-                    next[i] += counts[j] * p[i] * g[i][j] / z;
+                    next[i] += c[j] * w[i] * g[i][j] / z;
                 }
             }
+            double total = Arrays.stream(next).sum();
             double change = 0;
             for (int i = 0; i < k; i++) {
-                next[i] /= n;
-                change = Math.max(change, Math.abs(next[i] - p[i]));
-                p[i] = next[i];
+                next[i] /= total;
+                change = Math.max(change, Math.abs(next[i] - w[i]));
+                w[i] = next[i];
             }
             if (change < EM_TOLERANCE) {
                 break;
             }
         }
-        return p;
+        return w;
     }
 
     /**
