@@ -132,8 +132,9 @@ public final class ProbeDistribution {
         Map<String, Object> trust = trust(samples.size(), samples.size() - unlabeled, best, used, configured, cal != null, domains, probe);
         if (useFirstToken && firstToken.kl() > probe.getDouble("trust.max-first-token-kl")) {
             ((List<String>) trust.get("reasons")).add(String.format("the model's first-token distribution is %.3f nats (KL) "
-                    + "from the best mixture of the reference's window openings (over %.3f): the base was not pretrained "
-                    + "with a begin token before every window, or the reference text is unlike its pretraining text; "
+                    + "from the best mixture of the reference's window openings (over %.3f): the base is undertrained, was "
+                    + "not pretrained with a begin token before every window, or the reference text is unlike its "
+                    + "pretraining text; "
                     + "use another estimator (--set probe.estimator=pacc)", firstToken.kl(), probe.getDouble("trust.max-first-token-kl")));
             trust.put("verdict", "untrusted");
         }
