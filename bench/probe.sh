@@ -33,10 +33,9 @@ for name in $bases; do
   fi
   VERSATUNE_JAVA_OPTS="$opts" ./versatune probe --model "${BASE[$name]}" --classifier "$clf" --samples "$samples" \
     --calibration "$data/pretrain" --output "$work/$name/probe-$samples"
-  # the first-token estimate again from the held-out documents alone (the same samples and continuations)
+  # the first-token estimate again from the held-out documents alone (the same samples)
   VERSATUNE_JAVA_OPTS="$opts" ./versatune probe --model "${BASE[$name]}" --classifier "$clf" \
-    --samples-input "$work/$name/probe-$samples"/samples/domain=*/*.parquet \
-    --calibration-samples "$work/$name/probe-$samples/calibration-samples.jsonl" --calibration "$data/pretrain" \
+    --samples-input "$work/$name/probe-$samples"/samples/domain=*/*.parquet --calibration "$data/pretrain" \
     --set versatune.probe.first-token.include-trained=false --output "$work/$name/probe-$samples-heldout-reference"
 done
 out="bench/results/probe-$(date -u +%Y%m%dT%H%M%SZ).json"
