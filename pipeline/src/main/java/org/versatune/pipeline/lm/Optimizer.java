@@ -9,8 +9,8 @@ import org.nd4j.linalg.learning.config.Adam;
 import java.io.Serializable;
 
 /**
- * Adam over the flat parameter vector (a one-pass Java kernel on the CPU backend, ND4J's updater elsewhere; the
- * same state layout), with linear warm-up then cosine decay of the learning rate and clipping by global gradient norm. Its state (first and second moments) is one flat array, so it
+ * Adam (ND4J's updater) over the flat parameter vector, with linear warm-up then cosine decay of the learning
+ * rate and clipping by global gradient norm. Its state (first and second moments) is one flat array, so it
  * can be checkpointed and averaged across data-parallel workers like the parameters.
  */
 public final class Optimizer {
@@ -71,13 +71,9 @@ public final class Optimizer {
             grads.muli(s.clipNorm() / norm);
         }
         double lr = s.lrAt(step);
-        if (TransformerLm.HOST_KERNELS) {
-            RowKernels.adam(params, grads, state, lr, s.beta1(), s.beta2(), s.epsilon(), step);
-        } else {
-            adam.setLearningRate(lr);
-            updater.applyUpdater(grads.reshape(1, grads.length()), (int) step, 0);
-            params.subi(grads);
-        }
+        adam.setLearningRate(lr);
+        updater.applyUpdater(grads.reshape(1, grads.length()), (int) step, 0);
+        params.subi(grads);
         return new Update(norm, lr);
     }
 

@@ -107,15 +107,6 @@ final class RowKernels {
             return f != null ? f.get(off + i) : dbl.get(off + i);
         }
 
-        /** Sets the i-th value of a one-row array. */
-        void set(int i, double v) {
-            if (f != null) {
-                f.put(off + i, (float) v);
-            } else {
-                dbl.put(off + i, v);
-            }
-        }
-
         void putScalar(int r, double v) {
             if (f != null) {
                 f.put(off + r, (float) v);
@@ -282,89 +273,5 @@ final class RowKernels {
         }
         gGain.addi(Nd4j.createFromArray(sg).reshape(gGain.shape()).castTo(gGain.dataType()));
         gBias.addi(Nd4j.createFromArray(sb).reshape(gBias.shape()).castTo(gBias.dataType()));
-    }
-
-    /**
-     * In place on [blocks of t rows, t] attention scores: row r is query position r mod t; its first (r mod t) + 1
-     * entries become softmax(scale * x) and the rest (future positions) 0. One pass instead of scale, mask-add and
-     * softmax as three.
-     */
-    static void causalSoftmax(INDArray m, int t, double scale) {
-        Rows a = new Rows(m);
-        int rows = (int) m.size(0);
-        parallelBlocks(rows, BLOCK_ROWS, (block, from, to) -> {
-            double[] row = new double[t];
-            float[] tmp = new float[t];
-            for (int r = from; r < to; r++) {
-                int n = r % t + 1;
-                a.get(r, row, tmp);
-                double max = Double.NEGATIVE_INFINITY;
-                for (int j = 0; j < n; j++) {
-                    row[j] *= scale;
-                    max = Math.max(max, row[j]);
-                }
-                double z = 0;
-                for (int j = 0; j < n; j++) {
-                    row[j] = Math.exp(row[j] - max);
-                    z += row[j];
-                }
-                for (int j = 0; j < n; j++) {
-                    row[j] /= z;
-                }
-                for (int j = n; j < t; j++) {
-                    row[j] = 0;
-                }
-                a.put(r, row, tmp);
-            }
-        });
-    }
-
-    /** dP <- scale * P * (dP - rowsum(dP * P)), in place, the softmax backward of {@link #causalSoftmax}. */
-    static void softmaxBackward(INDArray dP, INDArray p, double scale) {
-        Rows d = new Rows(dP);
-        Rows pr = new Rows(p);
-        int rows = (int) dP.size(0);
-        int t = d.d;
-        parallelBlocks(rows, BLOCK_ROWS, (block, from, to) -> {
-            double[] g = new double[t];
-            double[] q = new double[t];
-            float[] tmp = new float[t];
-            for (int r = from; r < to; r++) {
-                d.get(r, g, tmp);
-                pr.get(r, q, tmp);
-                double s = 0;
-                for (int j = 0; j < t; j++) {
-                    s += g[j] * q[j];
-                }
-                for (int j = 0; j < t; j++) {
-                    g[j] = scale * q[j] * (g[j] - s);
-                }
-                d.put(r, g, tmp);
-            }
-        });
-    }
-
-    /**
-     * Adam on flat vectors in one pass (ND4J's updater makes several): m and v are the two halves of
-     * {@code state}; params -= lr sqrt(1 - beta2^(t+1)) / (1 - beta1^(t+1)) m / (sqrt(v) + eps). Elementwise, so the
-     * result does not depend on the threads.
-     */
-    static void adam(INDArray params, INDArray grads, INDArray state, double lr, double beta1, double beta2, double eps,
-                     long step) {
-        int n = (int) params.length();
-        Rows p = new Rows(params.reshape(1, n));
-        Rows g = new Rows(grads.reshape(1, n));
-        Rows st = new Rows(state.reshape(1, 2L * n));
-        double alpha = lr * Math.sqrt(1 - Math.pow(beta2, step + 1)) / (1 - Math.pow(beta1, step + 1));
-        parallelBlocks(n, BLOCK_VALUES, (block, from, to) -> {
-            for (int i = from; i < to; i++) {
-                double gi = g.at(i);
-                double m = beta1 * st.at(i) + (1 - beta1) * gi;
-                double v = beta2 * st.at(n + i) + (1 - beta2) * gi * gi;
-                st.set(i, m);
-                st.set(n + i, v);
-                p.set(i, p.at(i) - alpha * m / (Math.sqrt(v) + eps));
-            }
-        });
     }
 }

@@ -505,13 +505,9 @@ public final class TransformerLm {
         INDArray keys = repeatKv(qkv[1], a.kRep);
         INDArray prob = a.prob[s];
         Nd4j.matmul(qkv[0], keys, prob, false, true, false);
-        if (HOST_KERNELS) {
-            RowKernels.causalSoftmax(prob.reshape('c', (long) a.b * a.heads * a.t, a.t), a.t, 1.0 / Math.sqrt(cfg.headDim()));
-        } else {
-            prob.muli(1.0 / Math.sqrt(cfg.headDim()));
-            Nd4j.exec(new BroadcastAddOp(prob, a.mask, prob, 2, 3));
-            softmaxRows(prob.reshape('c', (long) a.b * a.heads * a.t, a.t));
-        }
+        prob.muli(1.0 / Math.sqrt(cfg.headDim()));
+        Nd4j.exec(new BroadcastAddOp(prob, a.mask, prob, 2, 3));
+        softmaxRows(prob.reshape('c', (long) a.b * a.heads * a.t, a.t));
         Nd4j.matmul(prob, repeatKv(qkv[2], a.vRep), headsView(a.att[s], a.b, a.t), false, false, false);
         mm(a.att[s], false, p.wo, false, a.x, 1);
         addBias(a.x, p.bo);
@@ -533,15 +529,10 @@ public final class TransformerLm {
         Nd4j.matmul(dO, values, a.dP, false, true, false);
         Nd4j.matmul(prob, dO, dv, true, false, false);
         // softmax backward: dS = P * (dP - rowsum(dP * P)), then the 1/sqrt(d_h) scale
-        if (HOST_KERNELS) {
-            long rows = (long) a.b * a.heads * a.t;
-            RowKernels.softmaxBackward(a.dP.reshape('c', rows, a.t), prob.reshape('c', rows, a.t), 1.0 / Math.sqrt(cfg.headDim()));
-        } else {
-            a.scratchTT.assign(a.dP).muli(prob);
-            INDArray rowSum = a.scratchTT.sum(3);
-            Nd4j.exec(new BroadcastSubOp(a.dP, rowSum, a.dP, 0, 1, 2));
-            a.dP.muli(prob).muli(1.0 / Math.sqrt(cfg.headDim()));
-        }
+        a.scratchTT.assign(a.dP).muli(prob);
+        INDArray rowSum = a.scratchTT.sum(3);
+        Nd4j.exec(new BroadcastSubOp(a.dP, rowSum, a.dP, 0, 1, 2));
+        a.dP.muli(prob).muli(1.0 / Math.sqrt(cfg.headDim()));
         Nd4j.matmul(a.dP, keys, dqkv[0], false, false, false);
         Nd4j.matmul(a.dP, qkv[0], dk, true, false, false);
         if (a.dkRep != null) {
