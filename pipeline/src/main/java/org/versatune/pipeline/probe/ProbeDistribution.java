@@ -32,7 +32,6 @@ public final class ProbeDistribution {
      * @param confusion  the classifier's validation confusion rates (rows: true domain), or null
      * @param priors     the classifier's training class shares, or null (uniform)
      */
-    @SuppressWarnings("unchecked")
     public static Map<String, Object> build(Domains domains, Quantifiers.Labels samples, ProbeCalibration.Result cal,
                                             FirstTokenMixture.Result firstToken, double[][] confusion, double[] priors,
                                             Config probe, long seed) {
@@ -41,7 +40,7 @@ public final class ProbeDistribution {
         Quantifiers.Calibration rows = cal == null ? null : cal.rows();
         String configured = probe.getString("estimator").trim().toLowerCase(Locale.ROOT);
         boolean useFirstToken = configured.equals(FIRST_TOKEN) && firstToken != null;
-        // without what the configured estimator needs: pacc when calibrated, else raw (the verdict says why)
+        // without what the configured estimator needs: pacc when calibrated, else raw (estimator_fallback says why)
         Quantifiers.Method fallback = cal == null ? Quantifiers.Method.RAW : Quantifiers.Method.PACC;
         Quantifiers.Method chosen = configured.equals(FIRST_TOKEN) ? fallback : Quantifiers.Method.parse(configured);
         if (chosen.needsCalibration() && cal == null) {
@@ -129,16 +128,8 @@ public final class ProbeDistribution {
             c.put("spread_estimator", chosen.id());
             out.put("calibration", c);
         }
-        Map<String, Object> trust = trust(samples.size(), samples.size() - unlabeled, best, used, configured, cal != null, domains, probe);
-        if (useFirstToken && firstToken.kl() > probe.getDouble("trust.max-first-token-kl")) {
-            ((List<String>) trust.get("reasons")).add(String.format("the model's first-token distribution is %.3f nats (KL) "
-                    + "from the best mixture of the reference's window openings (over %.3f): the base is undertrained, was "
-                    + "not pretrained with a begin token before every window, or the reference text is unlike its "
-                    + "pretraining text; "
-                    + "use another estimator (--set probe.estimator=pacc)", firstToken.kl(), probe.getDouble("trust.max-first-token-kl")));
-            trust.put("verdict", "untrusted");
-        }
-        out.put("trust", trust);
+        out.put("trust", trust(samples.size(), samples.size() - unlabeled, best, used, configured, cal != null,
+                useFirstToken ? firstToken.kl() : Double.NaN, domains, probe));
         return out;
     }
 
@@ -160,8 +151,8 @@ public final class ProbeDistribution {
     }
 
     /** The verdict and its reasons; the thresholds are versatune.probe.trust. */
-    static Map<String, Object> trust(long samples, long labelled, Quantifiers.Estimate e, String chosen,
-                                     String configured, boolean calibrated, Domains domains, Config probe) {
+    static Map<String, Object> trust(long samples, long labelled, Quantifiers.Estimate e, String chosen, String configured,
+                                     boolean calibrated, double firstTokenKl, Domains domains, Config probe) {
         double minLabelled = probe.getDouble("trust.min-labelled-share");
         double maxWidth = probe.getDouble("trust.max-interval-width");
         double share = samples == 0 ? 0 : (double) labelled / samples;
@@ -183,6 +174,13 @@ public final class ProbeDistribution {
         if (!chosen.equals(configured) && chosen.equals(Quantifiers.Method.RAW.id())) {
             reasons.add("no calibration, so the " + configured + " estimator could not run and the shares are the raw "
                     + "label shares, which lean toward the domains whose text the classifier recognises");
+        }
+        double maxKl = probe.getDouble("trust.max-first-token-kl");
+        if (firstTokenKl > maxKl) {
+            reasons.add(String.format("the model's first-token distribution is %.3f nats (KL) from the best mixture of the "
+                    + "reference's window openings (over %.3f): the base is undertrained, was not pretrained with a begin "
+                    + "token before every window, or the reference text is unlike its pretraining text; use another "
+                    + "estimator (--set probe.estimator=pacc)", firstTokenKl, maxKl));
         }
         Map<String, Object> t = new LinkedHashMap<>();
         t.put("verdict", reasons.isEmpty() ? ProbeDistributionFile.TRUSTED : "untrusted");

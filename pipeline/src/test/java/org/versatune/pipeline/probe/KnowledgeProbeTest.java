@@ -137,7 +137,7 @@ class KnowledgeProbeTest {
         assertThat(t).containsEntry("verdict", "untrusted");
         assertThat((List<String>) t.get("reasons")).singleElement().asString().contains("0.400 nats").contains("probe.estimator=pacc");
 
-        // no model to read (samples made elsewhere): the calibrated sample estimate, and the verdict says why
+        // no model to read (samples made elsewhere): the calibrated sample estimate, and estimator_fallback says why
         Map<String, Object> without = ProbeDistribution.build(d, QuantifiersTest.labels(new int[]{600, 1400, 0},
                 QuantifiersTest.ONE_HOT), sharp, null, null, null, probe, 1);
         assertThat(without).containsEntry("estimator", "pacc");
