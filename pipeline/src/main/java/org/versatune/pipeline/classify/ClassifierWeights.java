@@ -81,7 +81,8 @@ public final class ClassifierWeights implements Serializable {
         return 1.0 + Math.log(count);
     }
 
-    static void softmax(double[] z) {
+    /** z becomes softmax(z), in place (max-shifted, so large values do not overflow). */
+    public static void softmax(double[] z) {
         double max = Double.NEGATIVE_INFINITY;
         for (double v : z) {
             max = Math.max(max, v);

@@ -1,12 +1,12 @@
 package org.versatune.pipeline.probe;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.versatune.pipeline.classify.ClassifierWeights;
 import org.versatune.pipeline.lm.LmCheckpoint;
 import org.versatune.pipeline.lm.TransformerLm;
 
 import java.io.Serializable;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -59,15 +59,7 @@ public final class FirstTokenMixture {
         TransformerLm lm = checkpoint.model();
         INDArray logits = lm.step(lm.newCache(1), new int[]{checkpoint.tokenizer().specials().bos()}, 0);
         double[] p = logits.getRow(0).toDoubleVector();
-        double max = Arrays.stream(p).max().orElse(0);
-        double z = 0;
-        for (int i = 0; i < p.length; i++) {
-            p[i] = Math.exp(p[i] - max);
-            z += p[i];
-        }
-        for (int i = 0; i < p.length; i++) {
-            p[i] /= z;
-        }
+        ClassifierWeights.softmax(p);
         lm.releaseBuffers();
         return p;
     }

@@ -155,14 +155,14 @@ public final class ProbeCalibration {
         }
         // the first-token estimate only counts the reference's tokens (the model never reads it), so it may take
         // the documents the base trained on too: its best reference is the very text it was trained on
+        Broadcast<BpeTokenizer> tok = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(model.tokenizer());
         var firstToken = settings.section("probe").getConfig("first-token");
         List<FirstTokenMixture.Document> reference = reference(spark, firstToken.getBoolean("include-trained") ? input : docs,
-                model.tokenizer(), domains, firstToken.getInt("max-documents-per-domain"), seed);
+                tok, domains, firstToken.getInt("max-documents-per-domain"), seed);
         // at most perDomain documents per domain, by a seeded hash; each gives its windows' openings
         Dataset<Row> chosenDocs = docs.withColumn("r", xxhash64(col("id"), lit(seed)))
                 .withColumn("n", row_number().over(Window.partitionBy("domain").orderBy(col("r"), col("id"))))
                 .filter(col("n").leq(perDomain));
-        Broadcast<BpeTokenizer> tok = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(model.tokenizer());
         Dataset<Row> openings = spark.createDataFrame(chosenDocs.select("domain", "id", "text").javaRDD().flatMap(r -> {
             int[] t = tok.value().encode(r.getString(2));
             List<Row> out = new ArrayList<>();
@@ -219,10 +219,9 @@ public final class ProbeCalibration {
      * The first-token estimate's reference ({@link FirstTokenMixture}): up to {@code max} documents per domain by a
      * seeded hash, each tokenised as pretraining does (text and the end token).
      */
-    private static List<FirstTokenMixture.Document> reference(SparkSession spark, Dataset<Row> docs, BpeTokenizer tokenizer,
+    private static List<FirstTokenMixture.Document> reference(SparkSession spark, Dataset<Row> docs, Broadcast<BpeTokenizer> tok,
                                                               Domains domains, int max, long seed) {
         spark.sparkContext().setJobDescription("probe: first-token reference");
-        Broadcast<BpeTokenizer> tok = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(tokenizer);
         List<String> names = new ArrayList<>(domains.names());
         return docs.filter(col("domain").isin(names.toArray()))
                 .withColumn("r", xxhash64(col("id"), lit(seed), lit("first-token")))

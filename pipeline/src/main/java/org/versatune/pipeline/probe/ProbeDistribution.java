@@ -41,8 +41,7 @@ public final class ProbeDistribution {
         String configured = probe.getString("estimator").trim().toLowerCase(Locale.ROOT);
         boolean useFirstToken = configured.equals(FIRST_TOKEN) && firstToken != null;
         // without what the configured estimator needs: pacc when calibrated, else raw (estimator_fallback says why)
-        Quantifiers.Method fallback = cal == null ? Quantifiers.Method.RAW : Quantifiers.Method.PACC;
-        Quantifiers.Method chosen = configured.equals(FIRST_TOKEN) ? fallback : Quantifiers.Method.parse(configured);
+        Quantifiers.Method chosen = configured.equals(FIRST_TOKEN) ? Quantifiers.Method.PACC : Quantifiers.Method.parse(configured);
         if (chosen.needsCalibration() && cal == null) {
             chosen = Quantifiers.Method.RAW;
         }
