@@ -59,22 +59,32 @@ final class RecordParser implements Serializable {
         return domains.contains(stem) ? stem : null;
     }
 
-    Row jsonRecord(byte[] raw, String file, Long line) {
+    /** A record's text, or the row rejecting it when it is over the size limit or not UTF-8. */
+    private record Decoded(String text, Row rejected) {
+    }
+
+    private Decoded decode(byte[] raw, String what, String file, Long line) {
         if (raw.length > maxRecordBytes) {
-            return IngestRow.rejected(RejectReason.RECORD_TOO_LARGE, null,
-                    where(file, line) + "record is " + raw.length + " bytes, over the limit of " + maxRecordBytes
-                            + " (versatune.ingest.max-record-bytes)", null, file, line, raw);
+            return new Decoded(null, IngestRow.rejected(RejectReason.RECORD_TOO_LARGE, null,
+                    where(file, line) + what + " is " + raw.length + " bytes, over the limit of " + maxRecordBytes
+                            + " (versatune.ingest.max-record-bytes)", null, file, line, raw));
         }
-        String text;
         try {
-            text = decodeStrict(raw);
+            String text = decodeStrict(raw);
+            // a UTF-8 byte-order mark before a file's first record
+            return new Decoded(!text.isEmpty() && text.charAt(0) == BOM ? text.substring(1) : text, null);
         } catch (CharacterCodingException e) {
-            return IngestRow.rejected(RejectReason.INVALID_UTF8, null,
-                    where(file, line) + "not valid UTF-8: " + e.getMessage(), null, file, line, raw);
+            return new Decoded(null, IngestRow.rejected(RejectReason.INVALID_UTF8, null,
+                    where(file, line) + "not valid UTF-8: " + e.getMessage(), null, file, line, raw));
         }
-        if (!text.isEmpty() && text.charAt(0) == BOM) {
-            text = text.substring(1);   // a UTF-8 byte-order mark before a file's first record
+    }
+
+    Row jsonRecord(byte[] raw, String file, Long line) {
+        Decoded decoded = decode(raw, "record", file, line);
+        if (decoded.rejected() != null) {
+            return decoded.rejected();
         }
+        String text = decoded.text();
         JsonNode node;
         try {
             node = JSON.readTree(text);
@@ -152,21 +162,11 @@ final class RecordParser implements Serializable {
 
     /** A raw text document (lines already split on blank lines). */
     Row textDocument(byte[] raw, String file, long line) {
-        if (raw.length > maxRecordBytes) {
-            return IngestRow.rejected(RejectReason.RECORD_TOO_LARGE, null,
-                    where(file, line) + "document is " + raw.length + " bytes, over the limit of " + maxRecordBytes
-                            + " (versatune.ingest.max-record-bytes)", null, file, line, raw);
+        Decoded decoded = decode(raw, "document", file, line);
+        if (decoded.rejected() != null) {
+            return decoded.rejected();
         }
-        String text;
-        try {
-            text = decodeStrict(raw);
-        } catch (CharacterCodingException e) {
-            return IngestRow.rejected(RejectReason.INVALID_UTF8, null,
-                    where(file, line) + "not valid UTF-8: " + e.getMessage(), null, file, line, raw);
-        }
-        if (!text.isEmpty() && text.charAt(0) == BOM) {
-            text = text.substring(1);
-        }
+        String text = decoded.text();
         String dom = fileDomain(file);
         String id = (dom == null ? "text" : dom) + "-txt-" + sha256Hex(text).substring(0, 16);
         return IngestRow.text(id, dom, text, null, file, line, raw);

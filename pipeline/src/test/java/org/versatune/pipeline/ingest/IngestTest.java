@@ -174,6 +174,18 @@ class IngestTest {
         Row rej = onlyRejected(read(spark, f.toString()));
         assertThat(rej.getString(rej.fieldIndex("reason"))).isEqualTo("invalid_utf8");
         assertThat((byte[]) rej.get(rej.fieldIndex("raw"))).isEqualTo(Arrays.copyOf(broken, broken.length - 1));
+        // the same for a raw text document: the file and the document's first line named, the good one kept
+        byte[] doc = "Fine document.\n\nBroken \u00e9 one.\n".getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i < doc.length; i++) {
+            if (doc[i] == (byte) 0xC3) {
+                doc[i] = (byte) 0xFF;
+            }
+        }
+        Ingest.Result text = read(spark, Samples.writeBytes(dir.resolve("law.txt"), doc).toString());
+        Row textRej = onlyRejected(text);
+        assertThat(textRej.getString(textRej.fieldIndex("reason"))).isEqualTo("invalid_utf8");
+        assertThat(textRej.getString(textRej.fieldIndex("message"))).contains("law.txt:3: not valid UTF-8");
+        assertThat(text.records().count()).isEqualTo(1);
     }
 
     @Test
