@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# One point of the long base's labelled-share curve (design: bench/long-base.md): waits while bench/long-base.sh
+# One point of a long base's labelled-share curve (design: bench/long-base.md): waits while bench/long-base.sh
 # trains until its latest checkpoint reaches STEP, copies that checkpoint, and probes the copy as the finished base
-# is probed (2,000 samples) -> bench/results/long-base-step<STEP>-<UTC date>.json.
-# Usage: bench/long-base-point.sh DATA_DIR CLASSIFIER_DIR STEP   (STEP a multiple of the 200-step checkpoint period)
+# is probed (2,000 samples) -> bench/results/<long-base|wide-base>-step<STEP>-<UTC date>.json.
+# Usage: bench/long-base-point.sh DATA_DIR CLASSIFIER_DIR STEP [wide]   (STEP a multiple of the checkpoint period)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage="usage: bench/long-base-point.sh DATA_DIR CLASSIFIER_DIR STEP"
+usage="usage: bench/long-base-point.sh DATA_DIR CLASSIFIER_DIR STEP [wide]"
 data="$(cd "${1:?$usage}" && pwd)"
 clf="${2:?$usage}"
 step="${3:?$usage}"
-mix="law=0.08,medicine=0.28,finance=0.22,science=0.14,code=0.19,general=0.09"
-work=bench/work/long-base
+variant="${4:-}"
+source bench/long-base-common.sh
 latest="$work/.base.checkpoints/latest"
 snap="$work/step-$step"
 at() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["step"])' "$1/state.json" 2>/dev/null || echo -1; }
@@ -25,16 +25,6 @@ fi
 source conf/env.sh
 VERSATUNE_JAVA_OPTS="-Xmx6g" ./versatune probe --model "$snap/model" --classifier "$clf" --samples 2000 \
   --calibration "$data/pretrain" --output "$snap/probe-2000"
-out="bench/results/long-base-step$step-$(date -u +%Y%m%dT%H%M%SZ).json"
-python3 - "$snap" "$out" "$mix" "$step" <<'PY'
-import json, sys
-snap, out, mix, step = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-truth = {k: float(v) for k, v in (p.split("=") for p in mix.split(","))}
-d = json.load(open(f"{snap}/probe-2000/distribution.json"))
-ft = d["estimates"].get("first-token", {}).get("shares")
-res = {"command": f"bench/long-base-point.sh DATA_DIR CLASSIFIER_DIR {step}", "mix": truth, "step": step,
-       "tokens_at_step": round(step * 60000000 / 14987), "labelled_share": d["trust"]["labelled_share"],
-       "first_token_tv": ft and round(0.5 * sum(abs(ft[k] - truth[k]) for k in truth), 4)}
-json.dump(res, open(out, "w"), indent=2)
-print(json.dumps(res, indent=2))
-PY
+python3 bench/long-base-result.py "bench/results/$name-step$step-$(date -u +%Y%m%dT%H%M%SZ).json" \
+  "bench/long-base-point.sh DATA_DIR CLASSIFIER_DIR $step${variant:+ $variant}" "$mix" "$snap/probe-2000" \
+  --state "$snap/model/state.json" "$tokens"

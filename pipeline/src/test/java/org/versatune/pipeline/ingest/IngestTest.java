@@ -163,29 +163,29 @@ class IngestTest {
 
     @Test
     void invalidUtf8IsRejectedAndItsBytesKept(SparkSession spark, @TempDir Path dir) throws Exception {
-        byte[] bad = (GOOD.replace("a1", "a9").replace("civil", "civ\u00e9l") + "\n").getBytes(StandardCharsets.UTF_8);
-        byte[] broken = Arrays.copyOf(bad, bad.length);
-        for (int i = 0; i < broken.length; i++) {
-            if (broken[i] == (byte) 0xC3) {
-                broken[i] = (byte) 0xFF; // not a valid UTF-8 lead byte
-            }
-        }
+        byte[] broken = brokenUtf8(GOOD.replace("a1", "a9").replace("civil", "civ\u00e9l") + "\n");
         Path f = Samples.writeBytes(dir.resolve("law.jsonl"), broken);
         Row rej = onlyRejected(read(spark, f.toString()));
         assertThat(rej.getString(rej.fieldIndex("reason"))).isEqualTo("invalid_utf8");
         assertThat((byte[]) rej.get(rej.fieldIndex("raw"))).isEqualTo(Arrays.copyOf(broken, broken.length - 1));
         // the same for a raw text document: the file and the document's first line named, the good one kept
-        byte[] doc = "Fine document.\n\nBroken \u00e9 one.\n".getBytes(StandardCharsets.UTF_8);
-        for (int i = 0; i < doc.length; i++) {
-            if (doc[i] == (byte) 0xC3) {
-                doc[i] = (byte) 0xFF;
-            }
-        }
+        byte[] doc = brokenUtf8("Fine document.\n\nBroken \u00e9 one.\n");
         Ingest.Result text = read(spark, Samples.writeBytes(dir.resolve("law.txt"), doc).toString());
         Row textRej = onlyRejected(text);
         assertThat(textRej.getString(textRej.fieldIndex("reason"))).isEqualTo("invalid_utf8");
         assertThat(textRej.getString(textRej.fieldIndex("message"))).contains("law.txt:3: not valid UTF-8");
         assertThat(text.records().count()).isEqualTo(1);
+    }
+
+    /** The UTF-8 bytes of text whose 'é' lead bytes (0xC3) are replaced by 0xFF, never a valid UTF-8 byte. */
+    private static byte[] brokenUtf8(String text) {
+        byte[] b = text.getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i < b.length; i++) {
+            if (b[i] == (byte) 0xC3) {
+                b[i] = (byte) 0xFF;
+            }
+        }
+        return b;
     }
 
     @Test
