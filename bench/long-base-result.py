@@ -9,7 +9,8 @@ truth = {k: float(v) for k, v in (p.split("=") for p in mix.split(","))}
 d = json.load(open(f"{probe}/distribution.json"))
 ft = d["estimates"].get("first-token", {}).get("shares")
 res = {"command": command, "mix": truth}
-if sys.argv[5] == "--stats":
+end = sys.argv[5] == "--stats"
+if end:
     s = json.load(open(sys.argv[6]))
     res.update(tokens_trained=s["tokens_trained"], train_seconds=s["train_seconds"],
                heldout_loss_final=s["heldout_loss_final"])
@@ -17,7 +18,7 @@ else:
     st = json.load(open(sys.argv[6]))
     res.update(step=st["step"], tokens_at_step=round(st["step"] * int(sys.argv[7]) / st["total_steps"]))
 res["labelled_share"] = d["trust"]["labelled_share"]
-if "tokens_trained" in res:
+if end:
     res["bar_met"] = res["labelled_share"] >= 0.8
 res["first_token_tv"] = ft and round(0.5 * sum(abs(ft[k] - truth[k]) for k in truth), 4)
 json.dump(res, open(out, "w"), indent=2)
