@@ -21,5 +21,9 @@ res["labelled_share"] = d["trust"]["labelled_share"]
 if end:
     res["bar_met"] = res["labelled_share"] >= 0.8
 res["first_token_tv"] = ft and round(0.5 * sum(abs(ft[k] - truth[k]) for k in truth), 4)
+# the labelled samples' own mix (classify and count), for the bar's "recognisably close to the training mix"
+raw = d["estimates"]["raw"]["shares"]
+res["labelled_mix"] = {k: round(raw[k], 4) for k in truth}
+res["labelled_mix_tv"] = round(0.5 * sum(abs(raw[k] - truth[k]) for k in truth), 4)
 json.dump(res, open(out, "w"), indent=2)
 print(json.dumps(res, indent=2))
