@@ -1,5 +1,6 @@
 package org.versatune.jobs;
 
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -32,18 +33,18 @@ class DemoTest {
         // the probe's verdict is in its summary line; the tiny base cannot be read reliably, and the demo says it goes on anyway
         assertThat(o.toString()).containsPattern("6/9 probe: 256 samples, \\d+ unlabeled; estimate \\((first-token|pacc|raw)\\) untrusted: ")
                 .contains("composing from its estimate anyway");
-        Map<String, Object> dist = Json.readMap(new org.apache.hadoop.conf.Configuration(), out + "/probe/distribution.json");
+        Map<String, Object> dist = Json.readMap(new Configuration(), out + "/probe/distribution.json");
         assertThat((Map<String, Object>) dist.get("trust")).containsEntry("verdict", "untrusted");
         for (String stage : new String[]{"ingest-sft", "ingest-text", "classifier", "classified-text", "base", "probe", "mixture"}) {
             assertThat(Files.exists(dir.resolve("demo/" + stage + "/_VERSATUNE_SUCCESS"))).as(stage).isTrue();
         }
-        Map<String, Object> train = Json.readMap(new org.apache.hadoop.conf.Configuration(), out + "/train/summary.json");
+        Map<String, Object> train = Json.readMap(new Configuration(), out + "/train/summary.json");
         assertThat(train).containsEntry("stages", 4).containsEntry("reweight", true);
         assertThat(train.get("final_weights")).isNotEqualTo(train.get("initial_weights"));
         assertThat(Files.exists(dir.resolve("demo/train/weights-stage-4.json"))).isTrue();
         assertThat(Files.readString(dir.resolve("demo/train/report/index.html"))).contains("data:image/png;base64,");
         assertThat(Files.readString(dir.resolve("demo/eval.json"))).contains("\"mc_accuracy\"");
-        Map<String, Object> base = Json.readMap(new org.apache.hadoop.conf.Configuration(), out + "/base/stats.json");
+        Map<String, Object> base = Json.readMap(new Configuration(), out + "/base/stats.json");
         assertThat(base.get("heldout_loss_lowered_everywhere")).isEqualTo(true);
 
         StringWriter again = new StringWriter();

@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.sum;
 
 /**
  * The classifier benchmark: our classifier and fastText (-wordNgrams 2 -dim 50 -epoch 5) trained and tested on
@@ -156,11 +157,11 @@ public final class ClassifierBenchmark {
         int cores = Runtime.getRuntime().availableProcessors();
         many = many.repartition(cores).persist(StorageLevel.MEMORY_ONLY());
         long n = many.count();
-        model.transform(many).agg(org.apache.spark.sql.functions.sum("confidence")).collect(); // warm-up
+        model.transform(many).agg(sum("confidence")).collect(); // warm-up
         double best = Double.MAX_VALUE;
         for (int i = 0; i < 3; i++) {
             long t0 = System.nanoTime();
-            model.transform(many).agg(org.apache.spark.sql.functions.sum("confidence")).collect();
+            model.transform(many).agg(sum("confidence")).collect();
             best = Math.min(best, (System.nanoTime() - t0) / 1e9);
         }
         many.unpersist();

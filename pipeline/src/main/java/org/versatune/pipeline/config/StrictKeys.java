@@ -9,6 +9,7 @@ import com.typesafe.config.ConfigValueType;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /** Rejects keys the defaults do not declare, naming the nearest declared key. */
@@ -81,7 +82,7 @@ final class StrictKeys {
             } catch (ConfigException ex) {
                 ConfigValue v = merged.getValue(path);
                 throw new Settings.SettingsException("config key '" + path + "' must be a "
-                        + e.getValue().valueType().name().toLowerCase(java.util.Locale.ROOT) + ", got " + v.render()
+                        + e.getValue().valueType().name().toLowerCase(Locale.ROOT) + ", got " + v.render()
                         + " (" + v.origin().description() + ")");
             }
         }

@@ -3,6 +3,7 @@ package org.versatune.pipeline.ingest;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Arrays;
 
 /**
  * Splits a byte stream into lines without decoding, so invalid UTF-8 can be reported per line and the raw
@@ -63,7 +64,7 @@ final class ByteLineReader {
 
     private static byte[] strip(byte[] line) {
         if (line.length > 0 && line[line.length - 1] == '\r') {
-            return java.util.Arrays.copyOf(line, line.length - 1);
+            return Arrays.copyOf(line, line.length - 1);
         }
         return line;
     }

@@ -29,6 +29,7 @@ import java.util.Set;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.first;
+import static org.apache.spark.sql.functions.input_file_name;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.struct;
@@ -127,7 +128,7 @@ public final class Ingest {
             }
         }
         Dataset<Row> json = df.select(to_json(struct(keep.toArray(new Column[0]))).as("json"),
-                org.apache.spark.sql.functions.input_file_name().as("file"));
+                input_file_name().as("file"));
         return json.javaRDD().map(r -> parser.jsonRecord(r.getString(0).getBytes(StandardCharsets.UTF_8), r.getString(1), null));
     }
 

@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.Locale;
 
 /**
  * Validates one record (a JSON line, a Parquet row as JSON, or a raw text document) into an accepted or a
@@ -203,7 +204,7 @@ final class RecordParser implements Serializable {
         }
         if (!v.isTextual()) {
             return new Field(name, null, RejectReason.WRONG_TYPE,
-                    "field '" + name + "' must be a string, found " + v.getNodeType().toString().toLowerCase(java.util.Locale.ROOT));
+                    "field '" + name + "' must be a string, found " + v.getNodeType().toString().toLowerCase(Locale.ROOT));
         }
         return new Field(name, v.textValue(), null, null);
     }

@@ -14,6 +14,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -142,7 +143,7 @@ public final class StageOutput {
      * (a stage that failed before it could abort), is taken over.
      */
     private void takeLock(FileSystem fs) throws IOException {
-        String me = HOST + " " + ProcessHandle.current().pid() + " " + java.time.Instant.now();
+        String me = HOST + " " + ProcessHandle.current().pid() + " " + Instant.now();
         for (int attempt = 0; attempt < 2; attempt++) {
             try (var out = fs.create(lock, false)) {
                 out.write((me + "\n").getBytes(StandardCharsets.UTF_8));

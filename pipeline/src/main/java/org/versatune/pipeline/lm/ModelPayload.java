@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -40,7 +41,7 @@ public final class ModelPayload implements Serializable {
 
     public static ModelPayload of(LmConfig cfg, BpeTokenizer tok, INDArray params) {
         byte[] bytes = ParamIO.toBytes(params.castTo(DataType.FLOAT));
-        String key = java.util.UUID.nameUUIDFromBytes(bytes).toString() + ":" + bytes.length;
+        String key = UUID.nameUUIDFromBytes(bytes).toString() + ":" + bytes.length;
         return new ModelPayload(key, Json.write(cfg.toJson()), Json.write(tok.toJson()), bytes);
     }
 

@@ -1,5 +1,6 @@
 package org.versatune.pipeline.lm;
 
+import java.io.Serializable;
 import java.util.Arrays;
 
 /**
@@ -13,7 +14,7 @@ public final class SftFormat {
     }
 
     /** A token sequence and the first target position whose loss counts. */
-    public record Example(int[] tokens, int lossFrom) implements java.io.Serializable {
+    public record Example(int[] tokens, int lossFrom) implements Serializable {
         /** Number of targets that count. */
         public int targetCount() {
             return Math.max(0, tokens.length - 1 - lossFrom);

@@ -21,7 +21,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import static org.apache.spark.sql.functions.bit_xor;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.input_file_name;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+import static org.apache.spark.sql.functions.xxhash64;
 
 /**
  * The compose stage (docs/method.md section 2): weights from a strategy or a file, exact counts by largest
@@ -63,10 +69,10 @@ public final class ComposeStage {
         List<String> cols = Arrays.asList(df.columns());
         Dataset<Row> d = df;
         if (!cols.contains("kind")) {
-            d = d.withColumn("kind", org.apache.spark.sql.functions.when(col("text").isNotNull(), "text").otherwise("sft"));
+            d = d.withColumn("kind", when(col("text").isNotNull(), "text").otherwise("sft"));
         }
         if (!cols.contains("origin_file")) {
-            d = d.withColumn("origin_file", org.apache.spark.sql.functions.input_file_name());
+            d = d.withColumn("origin_file", input_file_name());
         }
         return d;
     }
@@ -136,8 +142,8 @@ public final class ComposeStage {
         spark.sparkContext().setJobDescription("compose: pool sizes and fingerprints");
         Map<String, Object> fingerprint = new LinkedHashMap<>();
         long[] poolSizes = new long[domains.size()];
-        for (Row row : pool.groupBy("domain").agg(org.apache.spark.sql.functions.count("id"),
-                org.apache.spark.sql.functions.bit_xor(org.apache.spark.sql.functions.xxhash64(col("id"), col("instruction"),
+        for (Row row : pool.groupBy("domain").agg(count("id"),
+                bit_xor(xxhash64(col("id"), col("instruction"),
                         col("input"), col("output"), col("text")))).collectAsList()) {
             int i = domains.indexOf(row.getString(0));
             poolSizes[i] = row.getLong(1);
@@ -157,9 +163,9 @@ public final class ComposeStage {
         long[] repeats = new long[domains.size()];
         long mixtureHash = 0;
         for (Row row : TableSchema.of("mixture").read(spark, mixturePath).groupBy("domain")
-                .agg(org.apache.spark.sql.functions.count("id"), org.apache.spark.sql.functions.sum(
-                        org.apache.spark.sql.functions.when(col("copy").gt(0), 1).otherwise(0)),
-                        org.apache.spark.sql.functions.bit_xor(org.apache.spark.sql.functions.xxhash64(col("domain"), col("id"),
+                .agg(count("id"), sum(
+                        when(col("copy").gt(0), 1).otherwise(0)),
+                        bit_xor(xxhash64(col("domain"), col("id"),
                                 col("copy"), col("instruction"), col("input"), col("output"), col("text")))).collectAsList()) {
             int i = domains.indexOf(row.getString(0));
             realised[i] = row.getLong(1);

@@ -5,6 +5,7 @@ import org.versatune.pipeline.domain.Domains;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -141,7 +142,7 @@ public final class MixtureWeights implements Serializable {
             if (i > 0) {
                 sb.append(',');
             }
-            sb.append(domains.name(i)).append('=').append(String.format(java.util.Locale.ROOT, "%.4f", w[i]));
+            sb.append(domains.name(i)).append('=').append(String.format(Locale.ROOT, "%.4f", w[i]));
         }
         return sb.toString();
     }

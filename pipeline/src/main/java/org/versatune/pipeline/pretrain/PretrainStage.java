@@ -43,7 +43,14 @@ import java.util.List;
 import java.util.Map;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.explode;
+import static org.apache.spark.sql.functions.length;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sequence;
 import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.udf;
+import static org.apache.spark.sql.functions.when;
+import static org.apache.spark.sql.functions.xxhash64;
 
 /**
  * Pretrains a base model on raw domain text drawn with an exact domain mixture of tokens, so that what the
@@ -97,7 +104,7 @@ public final class PretrainStage {
                     + "their domain (law.txt.gz, ...) or pass one domain per run with ingest --domain");
         }
         double heldout = pre.getDouble("heldout-fraction");
-        docs = docs.withColumn("heldout", org.apache.spark.sql.functions.udf(
+        docs = docs.withColumn("heldout", udf(
                 (UDF1<String, Boolean>) id -> Seeds.uniform(seed, "heldout:" + id) < heldout,
                 DataTypes.BooleanType).apply(col("id"))).persist(StorageLevel.MEMORY_AND_DISK());
 
@@ -190,9 +197,9 @@ public final class PretrainStage {
     /** Learns the BPE merges from a bounded, seeded, domain-balanced sample of training documents. */
     static BpeTokenizer trainTokenizer(Dataset<Row> docs, Domains domains, int vocab, long chars, long seed) {
         long perDomain = Math.max(1, chars / domains.size());
-        Dataset<Row> ranked = docs.withColumn("r", org.apache.spark.sql.functions.xxhash64(col("id"),
-                        org.apache.spark.sql.functions.lit(seed)))
-                .withColumn("len", org.apache.spark.sql.functions.length(col("text")))
+        Dataset<Row> ranked = docs.withColumn("r", xxhash64(col("id"),
+                        lit(seed)))
+                .withColumn("len", length(col("text")))
                 .withColumn("cum", sum(col("len")).over(Window.partitionBy("domain").orderBy("r", "id")))
                 .filter(col("cum").minus(col("len")).lt(perDomain))
                 .orderBy("domain", "r", "id");
@@ -266,19 +273,19 @@ public final class PretrainStage {
             }
         }
         // one row per (window, copy), ranked by a seeded hash; keep until the domain's running sum reaches its target
-        Column copiesCol = org.apache.spark.sql.functions.lit(0);
+        Column copiesCol = lit(0);
         for (Map.Entry<String, Long> e : copies.entrySet()) {
-            copiesCol = org.apache.spark.sql.functions.when(col("domain").equalTo(e.getKey()), e.getValue()).otherwise(copiesCol);
+            copiesCol = when(col("domain").equalTo(e.getKey()), e.getValue()).otherwise(copiesCol);
         }
-        Column targetCol = org.apache.spark.sql.functions.lit(0L);
+        Column targetCol = lit(0L);
         for (int i = 0; i < domains.size(); i++) {
-            targetCol = org.apache.spark.sql.functions.when(col("domain").equalTo(domains.name(i)), target[i]).otherwise(targetCol);
+            targetCol = when(col("domain").equalTo(domains.name(i)), target[i]).otherwise(targetCol);
         }
         Dataset<Row> expanded = windows
-                .withColumn("copy", org.apache.spark.sql.functions.explode(org.apache.spark.sql.functions.sequence(
-                        org.apache.spark.sql.functions.lit(0), copiesCol.minus(1))))
-                .withColumn("rank", org.apache.spark.sql.functions.xxhash64(col("id"), col("chunk"), col("copy"),
-                        org.apache.spark.sql.functions.lit(seed)))
+                .withColumn("copy", explode(sequence(
+                        lit(0), copiesCol.minus(1))))
+                .withColumn("rank", xxhash64(col("id"), col("chunk"), col("copy"),
+                        lit(seed)))
                 .withColumn("target", targetCol);
         Dataset<Row> chosen = expanded
                 .withColumn("cum", sum(col("len")).over(Window.partitionBy("domain").orderBy("rank", "id", "chunk", "copy")))
@@ -308,8 +315,8 @@ public final class PretrainStage {
 
     /** Held-out windows, at most {@code maxTokens} per domain (seeded order). */
     static JavaRDD<DomainEvaluator.Item> heldOut(Dataset<Row> windows, long maxTokens, long seed) {
-        Dataset<Row> ranked = windows.withColumn("rank", org.apache.spark.sql.functions.xxhash64(col("id"), col("chunk"),
-                        org.apache.spark.sql.functions.lit(seed)))
+        Dataset<Row> ranked = windows.withColumn("rank", xxhash64(col("id"), col("chunk"),
+                        lit(seed)))
                 .withColumn("cum", sum(col("len")).over(Window.partitionBy("domain").orderBy("rank", "id", "chunk")))
                 .filter(col("cum").minus(col("len")).lt(maxTokens));
         return ranked.select("domain", "tokens", "id", "chunk").javaRDD().map(r -> {

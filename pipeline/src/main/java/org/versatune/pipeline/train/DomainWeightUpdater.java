@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 
 import java.io.Serializable;
 import java.util.Arrays;
+import java.util.Locale;
 
 /**
  * The between-stage re-weighting of docs/method.md section 3.
@@ -35,7 +36,7 @@ public final class DomainWeightUpdater implements Serializable {
         }
 
         public static Params from(Config c) {
-            Preset p = Preset.valueOf(c.getString("preset").toUpperCase(java.util.Locale.ROOT));
+            Preset p = Preset.valueOf(c.getString("preset").toUpperCase(Locale.ROOT));
             return p == Preset.PAPER ? new Params(p, c.getDouble("eta"), 0.0, 0.0, 0.0, 0.0) : new Params(p, c.getDouble("eta"), c.getDouble("lambda"),
                     c.getDouble("smoothing"), c.getDouble("floor"), c.getDouble("max-change"));
         }

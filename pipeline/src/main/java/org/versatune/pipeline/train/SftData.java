@@ -12,6 +12,7 @@ import org.versatune.pipeline.lm.BpeTokenizer;
 import org.versatune.pipeline.lm.SftFormat;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 
@@ -33,7 +34,7 @@ public final class SftData {
     public static JavaRDD<SftFormat.Example> examples(SparkSession spark, Dataset<Row> records, BpeTokenizer tok, int context,
                                                       int partitions, long seed) {
         Broadcast<BpeTokenizer> bt = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(tok);
-        Dataset<Row> withCopy = java.util.Arrays.asList(records.columns()).contains("copy") ? records.withColumn("copy", col("copy").cast("int"))
+        Dataset<Row> withCopy = Arrays.asList(records.columns()).contains("copy") ? records.withColumn("copy", col("copy").cast("int"))
                 : records.withColumn("copy", lit(0));
         Dataset<Row> keyed = withCopy.withColumn("_key", xxhash64(col("id"), col("copy"), lit(seed)))
                 .withColumn("_shard", pmod(col("_key"), lit(partitions)).cast("int"));

@@ -1,8 +1,11 @@
 package org.versatune.pipeline.classify;
 
+import java.util.Objects;
 import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.PipelineStage;
+import org.apache.spark.ml.param.Param;
+import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -60,7 +63,7 @@ class DomainClassifierTest {
 
     @Test
     void confidenceThresholdLabelsUncertainRecordsUnlabeled(SparkSession spark) {
-        DomainClassifierModel strict = model.copy(new org.apache.spark.ml.param.ParamMap()).setConfidenceThreshold(0.999999);
+        DomainClassifierModel strict = model.copy(new ParamMap()).setConfidenceThreshold(0.999999);
         Row r = strict.transform(spark.sql("select 'zzqx' as text")).first();
         assertThat(r.getString(r.fieldIndex("prediction"))).isEqualTo(Domains.UNLABELED);
         assertThat(model.classify("def add(a, b):\n    return a + b").domain()).isEqualTo("code");
@@ -86,8 +89,8 @@ class DomainClassifierTest {
         DomainClassifier est = new DomainClassifier().configure(SETTINGS).setMaxIter(5).setTextCol("body").setLabelCol("label");
         est.write().save(dir.resolve("est").toString());
         DomainClassifier back = DomainClassifier.load(dir.resolve("est").toString());
-        for (org.apache.spark.ml.param.Param<?> p : est.params()) {
-            assertThat(java.util.Objects.deepEquals(back.getOrDefault(back.getParam(p.name())), est.getOrDefault(p)))
+        for (Param<?> p : est.params()) {
+            assertThat(Objects.deepEquals(back.getOrDefault(back.getParam(p.name())), est.getOrDefault(p)))
                     .as(p.name()).isTrue();
         }
         assertThat(back.uid()).isEqualTo(est.uid());

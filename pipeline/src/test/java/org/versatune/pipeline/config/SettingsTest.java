@@ -1,5 +1,9 @@
 package org.versatune.pipeline.config;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -82,11 +86,11 @@ class SettingsTest {
     @Test
     void serializesAcrossTheWire() throws Exception {
         Settings s = Settings.load(List.of(), List.of("run.seed=5"));
-        var bos = new java.io.ByteArrayOutputStream();
-        try (var oos = new java.io.ObjectOutputStream(bos)) {
+        var bos = new ByteArrayOutputStream();
+        try (var oos = new ObjectOutputStream(bos)) {
             oos.writeObject(s);
         }
-        Settings copy = (Settings) new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(bos.toByteArray())).readObject();
+        Settings copy = (Settings) new ObjectInputStream(new ByteArrayInputStream(bos.toByteArray())).readObject();
         assertThat(copy.seed()).isEqualTo(5L);
         assertThat(copy.domains()).isEqualTo(s.domains());
     }

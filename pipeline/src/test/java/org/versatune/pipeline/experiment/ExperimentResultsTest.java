@@ -1,5 +1,6 @@
 package org.versatune.pipeline.experiment;
 
+import org.apache.commons.io.FileUtils;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.junit.jupiter.api.Test;
@@ -101,7 +102,7 @@ class ExperimentResultsTest {
     @Test
     @SuppressWarnings("unchecked")
     void claimsExpansionAndReportFromSavedScores() throws Exception {
-        org.apache.commons.io.FileUtils.deleteDirectory(OUT.toFile());
+        FileUtils.deleteDirectory(OUT.toFile());
         String out = OUT.toAbsolutePath().toString();
         String dir = new Path(out, ExperimentRunner.SCORES).toString();
         scores(dir, null, 0, table(BASE, new int[]{1, 1, 1}));

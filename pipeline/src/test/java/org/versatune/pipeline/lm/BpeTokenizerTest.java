@@ -1,9 +1,11 @@
 package org.versatune.pipeline.lm;
 
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.Map;
+import org.versatune.pipeline.io.Json;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -39,16 +41,16 @@ class BpeTokenizerTest {
     void mergesCompressFrequentWords() {
         BpeTokenizer t = BpeTokenizer.train(CORPUS, 400);
         String s = "The court held that the statute applies.";
-        assertThat(t.encode(s).length).isLessThan(s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length / 2);
+        assertThat(t.encode(s).length).isLessThan(s.getBytes(StandardCharsets.UTF_8).length / 2);
     }
 
     @Test
     void trainingIsDeterministicAndJsonRoundTrips() {
         BpeTokenizer a = BpeTokenizer.train(CORPUS, 350);
         BpeTokenizer b = BpeTokenizer.train(CORPUS, 350);
-        assertThat(org.versatune.pipeline.io.Json.write(a.toJson())).isEqualTo(org.versatune.pipeline.io.Json.write(b.toJson()));
+        assertThat(Json.write(a.toJson())).isEqualTo(Json.write(b.toJson()));
         @SuppressWarnings("unchecked")
-        Map<String, Object> json = (Map<String, Object>) (Object) org.versatune.pipeline.io.Json.MAPPER.convertValue(a.toJson(), Map.class);
+        Map<String, Object> json = (Map<String, Object>) (Object) Json.MAPPER.convertValue(a.toJson(), Map.class);
         BpeTokenizer c = BpeTokenizer.fromJson(json);
         for (String s : CORPUS) {
             assertThat(c.encode(s)).isEqualTo(a.encode(s));

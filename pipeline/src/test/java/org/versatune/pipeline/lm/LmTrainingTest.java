@@ -166,7 +166,7 @@ public class LmTrainingTest {
             assertThat(a.get(i)).isEqualTo(b.get(i));
             assertThat(a.get(i).length).isLessThanOrEqualTo(10);
         }
-        assertThat(a.stream().map(java.util.Arrays::toString).toList()).isNotEqualTo(c.stream().map(java.util.Arrays::toString).toList());
+        assertThat(a.stream().map(Arrays::toString).toList()).isNotEqualTo(c.stream().map(Arrays::toString).toList());
         // a row's text does not depend on the other rows in the batch
         List<int[]> single = Generator.generate(m, BpeTokenizer.Specials.OWN, new int[1][], s, 42);
         assertThat(single.get(0)).isEqualTo(a.get(0));

@@ -11,6 +11,7 @@ import java.util.Random;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 class TransformerLmTest {
     static final LmConfig TINY = new LmConfig(264, 6, 8, 2, 2, 2);
@@ -106,7 +107,7 @@ class TransformerLmTest {
             sum += rows[i];
             n += counts[i];
         }
-        assertThat(sum).isCloseTo(loss.nllSum(), org.assertj.core.api.Assertions.within(1e-9));
+        assertThat(sum).isCloseTo(loss.nllSum(), within(1e-9));
         assertThat(n).isEqualTo(loss.tokens());
     }
 
@@ -133,7 +134,7 @@ class TransformerLmTest {
                 inc[r] -= logits.getDouble(r, b.targets()[r * 6 + t]) - max - Math.log(z);
             }
         }
-        assertThat(inc[0]).isCloseTo(full[0], org.assertj.core.api.Assertions.within(1e-9));
-        assertThat(inc[1]).isCloseTo(full[1], org.assertj.core.api.Assertions.within(1e-9));
+        assertThat(inc[0]).isCloseTo(full[0], within(1e-9));
+        assertThat(inc[1]).isCloseTo(full[1], within(1e-9));
     }
 }

@@ -1,5 +1,6 @@
 package org.versatune.pipeline.mixture;
 
+import java.util.Arrays;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.DoubleRange;
@@ -44,12 +45,12 @@ public class AllocationTest {
     void countsAlwaysSumToTheBudgetAndStayWithinOneOfExact(@ForAll @Size(min = 1, max = 8) List<@DoubleRange(min = 0, max = 5) Double> raw,
                                                            @ForAll @IntRange(min = 0, max = 1_000_000) int budget) {
         double[] w = raw.stream().mapToDouble(Double::doubleValue).toArray();
-        double total = java.util.Arrays.stream(w).sum();
+        double total = Arrays.stream(w).sum();
         if (total <= 0) {
             return;
         }
         long[] n = Allocation.largestRemainder(w, budget);
-        assertThat(java.util.Arrays.stream(n).sum()).isEqualTo(budget);
+        assertThat(Arrays.stream(n).sum()).isEqualTo(budget);
         for (int i = 0; i < w.length; i++) {
             double exact = w[i] / total * budget;
             assertThat(Math.abs(n[i] - exact)).isLessThan(1.0 + 1e-6);

@@ -1,5 +1,6 @@
 package org.versatune.pipeline.reliability;
 
+import java.util.Arrays;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -71,7 +72,7 @@ class FaultToleranceTest {
     }
 
     static List<Row> sorted(Dataset<Row> df, String... by) {
-        return df.orderBy(by[0], java.util.Arrays.copyOfRange(by, 1, by.length)).collectAsList();
+        return df.orderBy(by[0], Arrays.copyOfRange(by, 1, by.length)).collectAsList();
     }
 
     @Test
@@ -125,8 +126,8 @@ class FaultToleranceTest {
         String out = dir.resolve("ingest").toString();
         assertThatThrownBy(() -> withFault("task-always:ingest", () -> Ingest.run(spark, S, List.of(Samples.sft()), null, out, false)))
                 .hasMessageContaining("injected task failure");
-        assertThat(Files.exists(dir.resolve("ingest"))).as(java.util.Arrays.toString(dir.toFile().list())).isFalse();
-        assertThat(Files.exists(dir.resolve(".ingest.tmp"))).as(java.util.Arrays.toString(dir.resolve(".ingest.tmp").toFile().list())).isFalse();
+        assertThat(Files.exists(dir.resolve("ingest"))).as(Arrays.toString(dir.toFile().list())).isFalse();
+        assertThat(Files.exists(dir.resolve(".ingest.tmp"))).as(Arrays.toString(dir.resolve(".ingest.tmp").toFile().list())).isFalse();
         // a process killed while writing leaves only its hidden temporary folder: invisible, removed by the next run
         Samples.write(dir.resolve(".ingest.tmp/records/part-0.parquet"), "half a file");
         Map<String, Object> stats = Ingest.run(spark, S, List.of(Samples.sft("law")), null, out, false);

@@ -1,5 +1,6 @@
 package org.versatune.pipeline.testing;
 
+import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -49,7 +50,7 @@ public final class Samples {
     }
 
     public static byte[] gzip(byte[] data) throws IOException {
-        var bos = new java.io.ByteArrayOutputStream();
+        var bos = new ByteArrayOutputStream();
         try (OutputStream out = new GZIPOutputStream(bos)) {
             out.write(data);
         }

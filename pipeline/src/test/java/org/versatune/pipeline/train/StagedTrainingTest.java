@@ -1,6 +1,9 @@
 package org.versatune.pipeline.train;
 
+import java.util.Arrays;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -10,6 +13,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.versatune.pipeline.config.Settings;
+import org.versatune.pipeline.ingest.Ingest;
 import org.versatune.pipeline.io.Json;
 import org.versatune.pipeline.io.StageOutput;
 import org.versatune.pipeline.lm.BpeTokenizer;
@@ -157,14 +161,14 @@ class StagedTrainingTest {
 
     @Test
     void everyShardGetsExamplesAndShardsDoNotDependOnTheInputPartitioning(SparkSession spark) {
-        org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> recs = org.versatune.pipeline.ingest.Ingest.read(spark, S,
+        Dataset<Row> recs = Ingest.read(spark, S,
                 List.of(Samples.sft("law")), null).records();
         LmCheckpoint b = LmCheckpoint.load(new Configuration(), base);
         for (int p : new int[]{2, 3, 5}) {
             List<List<String>> a = SftData.examples(spark, recs.repartition(1), b.tokenizer(), 48, p, 7)
-                    .map(e -> java.util.Arrays.toString(e.tokens()) + "@" + e.lossFrom()).glom().collect();
+                    .map(e -> Arrays.toString(e.tokens()) + "@" + e.lossFrom()).glom().collect();
             List<List<String>> c = SftData.examples(spark, recs.repartition(4), b.tokenizer(), 48, p, 7)
-                    .map(e -> java.util.Arrays.toString(e.tokens()) + "@" + e.lossFrom()).glom().collect();
+                    .map(e -> Arrays.toString(e.tokens()) + "@" + e.lossFrom()).glom().collect();
             assertThat(a).hasSize(p).allMatch(shard -> !shard.isEmpty());
             assertThat(a).isEqualTo(c);
         }
