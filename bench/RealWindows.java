@@ -9,11 +9,11 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.HashSet;
 import java.util.Set;
 import java.util.zip.GZIPInputStream;
 import org.versatune.pipeline.lm.BpeTokenizer;
@@ -24,18 +24,19 @@ import org.versatune.pipeline.util.Seeds;
  * Real text cut as the probe's samples are (design: bench/long-base.md, "A ceiling control"): the documents a base
  * held out at pretraining, cut into windows as pretraining cuts them (text + end token, CONTEXT tokens a window,
  * stride CONTEXT), each window's first MAX_TOKENS tokens decoded; N windows drawn with the mix's domain shares
- * (largest remainder), each domain's in a seeded order. Writes JSON Lines (id, domain, text) that `probe --samples-input` reads.
+ * (largest remainder), each domain's in a seeded order. Writes JSON Lines (id, domain, text) for
+ * `probe --samples-input`.
  * Usage (bench/real-windows.sh): RealWindows BASE_DIR PRETRAIN_DIR MIX N CONTEXT MAX_TOKENS SEED OUT
  */
 public class RealWindows {
     record Window(String id, String text, double rank) {}
 
+    @SuppressWarnings("unchecked")
     public static void main(String[] a) throws Exception {
         Path base = Path.of(a[0]), pretrain = Path.of(a[1]);
         int n = Integer.parseInt(a[3]), context = Integer.parseInt(a[4]), maxTokens = Integer.parseInt(a[5]);
         long seed = Long.parseLong(a[6]);
         ObjectMapper json = new ObjectMapper();
-        @SuppressWarnings("unchecked")
         BpeTokenizer tok = BpeTokenizer.fromJson(json.readValue(base.resolve("tokenizer.json").toFile(), Map.class));
         Map<?, ?> heldout = (Map<?, ?>) json.readValue(base.resolve("pretrain-documents.json").toFile(), Map.class)
                 .get("heldout");
