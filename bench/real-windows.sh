@@ -22,19 +22,5 @@ java -Xmx4g -cp "$jar:$(cat "$(dirname "$jar")/provided-classpath.txt")" bench/R
   "$base" "$data/pretrain" "$mix" 2000 "$context" 96 42 "$out/windows.jsonl"
 VERSATUNE_JAVA_OPTS="-Xmx4g" ./versatune probe --classifier "$clf" --samples-input "$out/windows.jsonl" \
   --calibration-samples "$work/probe-2000/calibration-samples.jsonl" --output "$out/probe"
-python3 - "bench/results/real-windows-$(date -u +%Y%m%dT%H%M%SZ).json" "$mix" "$out/probe" "$context" <<'PY'
-import json, math, sys
-out, mix, probe, context = sys.argv[1:]
-truth = {k: float(v) for k, v in (p.split("=") for p in mix.split(","))}
-d = json.load(open(f"{probe}/distribution.json"))
-share = d["trust"]["labelled_share"]
-half = 1.96 * math.sqrt(share * (1 - share) / d["samples"])
-raw = d["estimates"]["raw"]["shares"]
-res = {"command": "bench/real-windows.sh DATA_DIR CLASSIFIER_DIR", "mix": truth, "windows": d["samples"],
-       "window_tokens": int(context), "max_tokens": 96, "labelled_share": share,
-       "labelled_share_interval": [round(share - half, 4), round(share + half, 4)],
-       "labelled_mix": {k: round(raw[k], 4) for k in truth},
-       "labelled_mix_tv": round(0.5 * sum(abs(raw[k] - truth[k]) for k in truth), 4)}
-json.dump(res, open(out, "w"), indent=2)
-print(json.dumps(res, indent=2))
-PY
+python3 bench/long-base-result.py "bench/results/real-windows-$(date -u +%Y%m%dT%H%M%SZ).json" \
+  "bench/real-windows.sh DATA_DIR CLASSIFIER_DIR" "$mix" "$out/probe" --windows "$context" 96
