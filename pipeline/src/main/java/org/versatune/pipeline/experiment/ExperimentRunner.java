@@ -82,6 +82,8 @@ public final class ExperimentRunner {
         return switch (strategy) {
             case "versatune" -> new Plan("versatune", false, null, s);
             case "versatune-dynamic" -> new Plan("versatune", true, null, s);
+            // the re-weighting without the probe's starting mix: separates what the update buys from where it starts
+            case "uniform-dynamic" -> new Plan("uniform", true, null, s);
             case "oracle", "oracle-dynamic" -> {
                 if (oracleWeights == null) {
                     throw new IllegalArgumentException("strategy '" + strategy + "' needs the base model's true pretraining mix, "

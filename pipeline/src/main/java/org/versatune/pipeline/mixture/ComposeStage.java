@@ -97,7 +97,8 @@ public final class ComposeStage {
         }
         MixtureStrategy s = MixtureStrategy.parse(w);
         double[] p = null;
-        if (r.distribution() != null) {
+        // only a strategy that composes from the probe depends on its estimate, and on its verdict
+        if (r.distribution() != null && s.needsDistribution()) {
             p = ProbeDistributionFile.parse(Json.readMap(conf, r.distribution()), domains, "corrected", r.distribution())
                     .sharesForWeights(allowUntrusted);
         }
