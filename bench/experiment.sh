@@ -31,6 +31,10 @@ cp "$out"/results.csv "$out"/results.json "$out"/summary.json "$out"/config.json
 cp "$out"/reference-seed-*.json "$res"/
 cp "$out"/probe/distribution.json "$res"/probe/
 cp "$out"/splits/manifest.json "$out"/splits/*-ids.tsv "$res"/splits/
+# the per-item test scores, compressed: `versatune report RESULTS` recomputes every table and interval from them
+(cd "$out" && find test-scores -name '*.json') | while read -r f; do
+  mkdir -p "$res/$(dirname "$f")" && gzip -n -9 -c "$out/$f" > "$res/$f.gz"
+done
 for run in "$out"/runs/*/seed-*; do
   [ -f "$run/_VERSATUNE_SUCCESS" ] || continue
   dst="$res/runs/${run#"$out"/runs/}"

@@ -1,7 +1,10 @@
 package org.versatune.jobs.commands;
 
 import org.versatune.jobs.CommonOptions;
+import org.apache.hadoop.fs.Path;
 import org.versatune.pipeline.experiment.ExperimentReport;
+import org.versatune.pipeline.experiment.ExperimentRunner;
+import org.versatune.pipeline.io.OutputFiles;
 import org.versatune.pipeline.spark.Sessions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -12,7 +15,8 @@ import picocli.CommandLine.Spec;
 import java.util.concurrent.Callable;
 
 @Command(name = "report", mixinStandardHelpOptions = true,
-        description = "Regenerate the HTML report (PNG charts, tables) of an experiment or training run folder from its saved outputs.")
+        description = "Regenerate the HTML report (PNG charts, tables) of an experiment or training run folder from its saved outputs; "
+                + "where an experiment folder holds its per-item test scores, the tables and intervals are recomputed from them first.")
 public final class ReportCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
@@ -26,6 +30,10 @@ public final class ReportCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         var conf = Sessions.getOrCreate(common.settings()).sparkContext().hadoopConfiguration();
+        if (OutputFiles.exists(conf, new Path(folder, ExperimentRunner.SCORES).toString())) {
+            // an experiment with its per-item scores: the tables and intervals are recomputed, not only redrawn
+            ExperimentRunner.retabulate(conf, folder);
+        }
         String index = ExperimentReport.write(conf, folder);
         spec.commandLine().getOut().println("report: " + index);
         return 0;

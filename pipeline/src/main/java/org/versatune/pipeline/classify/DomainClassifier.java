@@ -26,8 +26,11 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.versatune.pipeline.config.Settings;
 import org.versatune.pipeline.domain.Domains;
+import org.versatune.pipeline.spark.JobProgress;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -50,6 +53,7 @@ public class DomainClassifier extends Estimator<DomainClassifierModel> implement
     private final IntParam numFeatures;
     private final IntParam charNgramMin;
     private final IntParam charNgramMax;
+    private static final Logger LOG = LoggerFactory.getLogger(DomainClassifier.class);
     private final IntParam maxIter;
     private final DoubleParam regParam;
     private final BooleanParam balanceClasses;
@@ -204,11 +208,20 @@ public class DomainClassifier extends Estimator<DomainClassifierModel> implement
                         NominalAttribute.defaultAttr().withName("label").withNumValues(k).toMetadata()))
                 .persist(StorageLevel.MEMORY_AND_DISK());
         try {
-            LogisticRegressionModel lr = new LogisticRegression()
-                    .setFamily("multinomial").setStandardization(false).setFitIntercept(true)
-                    .setElasticNetParam(0).setRegParam(((Double) $(regParam))).setMaxIter(((Integer) $(maxIter))).setTol(1e-7)
-                    .setLabelCol("label").setWeightCol("weight").setFeaturesCol("features")
-                    .fit(train);
+            int iterations = (Integer) $(maxIter);
+            LogisticRegressionModel lr;
+            // L-BFGS reports nothing while it runs: one Spark job per loss evaluation, about one per iteration
+            try (JobProgress p = JobProgress.start(spark.sparkContext(), LOG, "classifier: fit (L-BFGS, at most "
+                    + iterations + " iterations)", iterations + 1, "evaluations")) {
+                lr = new LogisticRegression()
+                        .setFamily("multinomial").setStandardization(false).setFitIntercept(true)
+                        .setElasticNetParam(0).setRegParam(((Double) $(regParam))).setMaxIter(iterations).setTol(1e-7)
+                        .setLabelCol("label").setWeightCol("weight").setFeaturesCol("features")
+                        .fit(train);
+            }
+            double[] loss = lr.summary().objectiveHistory();
+            LOG.info(String.format("classifier: fit done after %d iterations, loss %.4f -> %.4f%s", loss.length - 1, loss[0],
+                    loss[loss.length - 1], loss.length - 1 >= iterations ? " (stopped at the iteration cap, max-iter)" : " (converged)"));
             Matrix coef = lr.coefficientMatrix();
             float[] weights = new float[tf.numFeatures() * k];
             for (int c = 0; c < k; c++) {

@@ -267,6 +267,25 @@ public final class ExperimentRunner {
         return stats;
     }
 
+    /**
+     * Rebuilds the tables (results.json/csv, summary.json) and the report of an experiment's folder, or of its
+     * committed results, from the per-item test scores under {@code test-scores/} (plain or gzip-compressed) and the
+     * saved settings: every interval can be recomputed from those files alone.
+     */
+    public static Map<String, Object> retabulate(Configuration conf, String dir) {
+        String savedFile = new Path(dir, StageOutput.CONFIG).toString();
+        Settings saved = Settings.saved(Json.readText(conf, savedFile), savedFile);
+        String scores = new Path(dir, SCORES).toString();
+        List<Run> runs = runs(saved, dir).stream().filter(r -> {
+            String f = ExperimentResults.scoresFile(scores, r.strategy(), r.seed());
+            return OutputFiles.exists(conf, f) || OutputFiles.exists(conf, f + ".gz");
+        }).toList();
+        if (runs.isEmpty()) {
+            throw new IllegalArgumentException(dir + ": no run's test scores under " + scores);
+        }
+        return tables(conf, saved, runs, scores, dir);
+    }
+
     static List<String> strategies(Settings settings) {
         var e = settings.section("experiment");
         List<String> strategies = new ArrayList<>(e.getStringList("strategies"));

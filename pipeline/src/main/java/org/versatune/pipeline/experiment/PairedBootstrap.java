@@ -1,7 +1,10 @@
 package org.versatune.pipeline.experiment;
 
-import java.util.Arrays;
+import org.apache.commons.math3.distribution.TDistribution;
+import org.versatune.pipeline.util.Bootstrap;
+
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -49,43 +52,67 @@ public final class PairedBootstrap {
     }
 
     public static Interval interval(Statistic s, int[] sftSizes, int[] mcSizes, int draws, long seed) {
+        return percentile(s.at(TestScores.Resample.identity(sftSizes, mcSizes)), draws(s, sftSizes, mcSizes, draws, seed));
+    }
+
+    /**
+     * The mean over seeds of per-seed paired differences, with a 95% interval that holds both sources of variance
+     * (docs/method.md section 5): the test items' (the variance of the seed mean over paired bootstrap draws, the
+     * models held fixed) and the training seeds' (the sample variance of the per-seed differences over n seeds),
+     * added, with Student's t quantile at n - 1 degrees of freedom. One seed leaves the seeds' variance unknown: the
+     * item-only percentile interval is returned and {@link SeedInterval#seedTerm()} is false.
+     */
+    public static SeedInterval seedsAndItems(List<Statistic> perSeed, int[] sftSizes, int[] mcSizes, int draws, long seed) {
+        if (perSeed.isEmpty()) {
+            throw new IllegalArgumentException("an interval over seeds needs at least one seed");
+        }
+        Statistic mean = r -> perSeed.stream().mapToDouble(x -> x.at(r)).average().orElse(Double.NaN);
+        TestScores.Resample all = TestScores.Resample.identity(sftSizes, mcSizes);
+        double[] got = draws(mean, sftSizes, mcSizes, draws, seed);
+        Interval items = percentile(mean.at(all), got);
+        int n = perSeed.size();
+        if (n < 2) {
+            return new SeedInterval(items, 0, false);
+        }
+        double[] d = perSeed.stream().mapToDouble(x -> x.at(all)).toArray();
+        double seedVar = Bootstrap.variance(d);
+        double half = new TDistribution(n - 1).inverseCumulativeProbability(0.975)
+                * Math.sqrt(Bootstrap.variance(got) + seedVar / n);
+        return new SeedInterval(new Interval(items.estimate(), items.estimate() - half, items.estimate() + half, got.length),
+                Math.sqrt(seedVar), true);
+    }
+
+    /** An interval over seeds and items, with the per-seed differences' standard deviation. */
+    public record SeedInterval(Interval interval, double seedSd, boolean seedTerm) {
+        public Map<String, Object> toMap() {
+            Map<String, Object> m = interval.toMap();
+            m.put("seed_sd", seedSd);
+            m.put("rule", seedTerm ? "seeds and items (t, n - 1 df)" : "items only (one seed: the seeds' variance is unknown)");
+            return m;
+        }
+    }
+
+    /** The statistic on each of {@code draws} paired resamples of the test items (NaN draws left out), sorted. */
+    private static double[] draws(Statistic s, int[] sftSizes, int[] mcSizes, int draws, long seed) {
         if (draws < 100) {
             throw new IllegalArgumentException("a 95% interval needs at least 100 bootstrap draws, got " + draws);
         }
-        double estimate = s.at(TestScores.Resample.identity(sftSizes, mcSizes));
-        SplittableRandom rng = new SplittableRandom(seed);
-        double[] v = new double[draws];
-        int kept = 0;
-        for (int b = 0; b < draws; b++) {
-            double x = s.at(new TestScores.Resample(draw(sftSizes, rng), draw(mcSizes, rng)));
-            if (!Double.isNaN(x)) {
-                v[kept++] = x;
-            }
-        }
-        if (kept == 0) {
-            return new Interval(estimate, Double.NaN, Double.NaN, 0);
-        }
-        double[] sorted = Arrays.copyOf(v, kept);
-        Arrays.sort(sorted);
-        return new Interval(estimate, quantile(sorted, 0.025), quantile(sorted, 0.975), kept);
+        return Bootstrap.run(draws, seed, 1, rng -> new double[]{s.at(resample(sftSizes, mcSizes, rng))})[0];
+    }
+
+    private static Interval percentile(double estimate, double[] sorted) {
+        return new Interval(estimate, Bootstrap.quantile(sorted, 0.025), Bootstrap.quantile(sorted, 0.975), sorted.length);
+    }
+
+    private static TestScores.Resample resample(int[] sftSizes, int[] mcSizes, SplittableRandom rng) {
+        return new TestScores.Resample(draw(sftSizes, rng), draw(mcSizes, rng));
     }
 
     private static int[][] draw(int[] sizes, SplittableRandom rng) {
         int[][] out = new int[sizes.length][];
         for (int d = 0; d < sizes.length; d++) {
-            out[d] = new int[sizes[d]];
-            for (int i = 0; i < sizes[d]; i++) {
-                out[d][i] = rng.nextInt(sizes[d]);
-            }
+            out[d] = Bootstrap.resample(rng, sizes[d]);
         }
         return out;
-    }
-
-    /** Linear interpolation between order statistics (type 7, the usual default). */
-    static double quantile(double[] sorted, double q) {
-        double pos = q * (sorted.length - 1);
-        int lo = (int) Math.floor(pos);
-        int hi = Math.min(sorted.length - 1, lo + 1);
-        return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
     }
 }

@@ -4,6 +4,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.versatune.pipeline.eval.DomainEvaluator;
 import org.versatune.pipeline.eval.EvalMetrics;
 import org.versatune.pipeline.io.Json;
+import org.versatune.pipeline.io.OutputFiles;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -214,7 +215,11 @@ public final class TestScores {
         Json.write(conf, path, m);
     }
 
+    /** The scores at {@code path}, or its gzip-compressed copy {@code path.gz} (as results are committed). */
     public static TestScores read(Configuration conf, String path) {
+        if (!OutputFiles.exists(conf, path) && OutputFiles.exists(conf, path + ".gz")) {
+            path = path + ".gz";
+        }
         Map<String, Object> m = Json.readMap(conf, path);
         try {
             @SuppressWarnings("unchecked")

@@ -14,6 +14,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.zip.GZIPInputStream;
 
 /** JSON on any Hadoop file system, with Spark's Jackson. Maps keep insertion order (domains in configured order). */
 public final class Json {
@@ -61,7 +62,8 @@ public final class Json {
         try {
             Path p = new Path(path);
             FileSystem fs = p.getFileSystem(conf);
-            try (InputStream in = fs.open(p)) {
+            // results committed to git are kept gzip-compressed
+            try (InputStream in = path.endsWith(".gz") ? new GZIPInputStream(fs.open(p)) : fs.open(p)) {
                 return new String(in.readAllBytes(), StandardCharsets.UTF_8);
             }
         } catch (FileNotFoundException e) {

@@ -4,6 +4,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.versatune.pipeline.classify.ClassifierWeights;
 import org.versatune.pipeline.lm.LmCheckpoint;
 import org.versatune.pipeline.lm.TransformerLm;
+import org.versatune.pipeline.util.Bootstrap;
 
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -206,20 +207,15 @@ public final class FirstTokenMixture {
             byDomain.add(new ArrayList<>());
         }
         docs.forEach(d -> byDomain.get(d.domain()).add(d));
-        SplittableRandom rnd = new SplittableRandom(seed);
-        double[][] got = new double[k][draws];
-        for (int d = 0; d < draws; d++) {
+        double[][] got = Bootstrap.run(draws, seed, k, rnd -> {
             Counts c = new Counts();
             for (List<Document> dom : byDomain) {
                 for (int j = 0; j < dom.size(); j++) {
                     c.add(dom.get(rnd.nextInt(dom.size())));
                 }
             }
-            double[] e = tokenShares(Quantifiers.mixtureWeights(resample(p, n, rnd), c.components(), w), c.windowLength());
-            for (int i = 0; i < k; i++) {
-                got[i][d] = e[i];
-            }
-        }
+            return tokenShares(Quantifiers.mixtureWeights(resample(p, n, rnd), c.components(), w), c.windowLength());
+        });
         return new Result(Quantifiers.summarise(shares, got), w, kl, n, all.documents, all.windows);
     }
 }

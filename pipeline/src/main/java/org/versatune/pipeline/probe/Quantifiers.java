@@ -1,12 +1,12 @@
 package org.versatune.pipeline.probe;
 
 import org.versatune.pipeline.domain.DomainDistribution;
+import org.versatune.pipeline.util.Bootstrap;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.SplittableRandom;
 
 /**
  * Estimators of the domain shares behind the probe's samples (quantification, as in QuaPy's taxonomy), from
@@ -295,7 +295,6 @@ public final class Quantifiers {
      */
     public Estimate bootstrap(Method m, Labels s, Calibration cal, int draws, long seed, boolean samples, boolean calibration) {
         double[] point = estimate(m, s, cal);
-        SplittableRandom rnd = new SplittableRandom(seed);
         List<int[]> byDomain = new ArrayList<>();
         if (cal != null) {
             for (int i = 0; i < k; i++) {
@@ -308,9 +307,8 @@ public final class Quantifiers {
                 byDomain.add(rows);
             }
         }
-        double[][] got = new double[k][draws];
-        for (int d = 0; d < draws; d++) {
-            Labels sd = samples ? s.pick(resample(rnd, s.size())) : s;
+        double[][] got = Bootstrap.run(draws, seed, k, rnd -> {
+            Labels sd = samples ? s.pick(Bootstrap.resample(rnd, s.size())) : s;
             Calibration cd = cal;
             if (cal != null && calibration) {
                 int[] idx = new int[cal.truth().length];
@@ -326,36 +324,22 @@ public final class Quantifiers {
                 }
                 cd = new Calibration(truth, cal.labels().pick(idx));
             }
-            double[] e = estimate(m, sd, cd);
-            for (int i = 0; i < k; i++) {
-                got[i][d] = e[i];
-            }
-        }
+            return estimate(m, sd, cd);
+        });
         return summarise(point, got);
     }
 
-    /** The point estimate with the 2.5% and 97.5% quantiles and the standard deviation of its draws (got[domain][draw]). */
+    /** The point estimate with the 2.5% and 97.5% quantiles and the standard deviation of its draws (got[domain][draw], sorted). */
     static Estimate summarise(double[] point, double[][] got) {
         int k = point.length;
-        int draws = got[0].length;
         double[] low = new double[k];
         double[] high = new double[k];
         double[] sdv = new double[k];
         for (int i = 0; i < k; i++) {
-            double mean = Arrays.stream(got[i]).average().orElse(0);
-            sdv[i] = Math.sqrt(Arrays.stream(got[i]).map(v -> (v - mean) * (v - mean)).sum() / Math.max(1, draws - 1));
-            Arrays.sort(got[i]);
-            low[i] = got[i][(int) Math.floor(0.025 * (draws - 1))];
-            high[i] = got[i][(int) Math.ceil(0.975 * (draws - 1))];
+            sdv[i] = Math.sqrt(Bootstrap.variance(got[i]));
+            low[i] = Bootstrap.quantile(got[i], 0.025);
+            high[i] = Bootstrap.quantile(got[i], 0.975);
         }
         return new Estimate(point, low, high, sdv);
-    }
-
-    private static int[] resample(SplittableRandom rnd, int n) {
-        int[] idx = new int[n];
-        for (int i = 0; i < n; i++) {
-            idx[i] = rnd.nextInt(n);
-        }
-        return idx;
     }
 }

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.versatune.pipeline.eval.DomainEvaluator.ItemScore;
 import org.versatune.pipeline.eval.EvalMetrics;
 import org.versatune.pipeline.io.Json;
+import org.versatune.pipeline.util.Bootstrap;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
@@ -88,11 +89,41 @@ class ExperimentResultsTest {
         assertThat(noise.verdict(true)).isEqualTo("no detectable difference");
         assertThat(new PairedBootstrap.Interval(1, -3, -1, 100).verdict(true)).isEqualTo("worse");
         // type-7 quantiles: 2.5% of 0..10 is 0.25
-        assertThat(PairedBootstrap.quantile(new double[]{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 0.025)).isCloseTo(0.25, within(1e-12));
+        assertThat(Bootstrap.quantile(new double[]{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 0.025)).isCloseTo(0.25, within(1e-12));
         // a seed: the same draws again
         assertThat(PairedBootstrap.interval(r -> b.meanNllChange(base, r), base.sftSizes(), base.mcSizes(), 500, 3)).isEqualTo(noise);
         assertThatThrownBy(() -> base.requireSameItems(table(new double[][]{{1}, {1}, {1}}, new int[]{0, 0, 0}), "run x"))
                 .hasMessageContaining("run x").hasMessageContaining("law");
+    }
+
+    @Test
+    void seedSpreadWidensTheInterval() {
+        TestScores base = table(BASE, new int[]{1, 1, 1});
+        // per seed, A's every item is better than B's by 0.0106, 0.0240 and 0.0021 nats per token (the spread of the
+        // recorded oracle-dynamic over oracle): the items agree, so the items-only interval excludes 0, the seeds do not
+        double[] gaps = {0.0106, 0.0240, 0.0021};
+        List<PairedBootstrap.Statistic> perSeed = new ArrayList<>();
+        for (double g : gaps) {
+            TestScores b = table(shifted(BASE, -0.1, -0.1, -0.1), new int[]{1, 1, 1});
+            TestScores a = table(shifted(BASE, -0.1 - g, -0.1 - g, -0.1 - g), new int[]{1, 1, 1});
+            perSeed.add(r -> a.meanNll(r) - b.meanNll(r));
+        }
+        PairedBootstrap.Interval items = PairedBootstrap.interval(r -> perSeed.stream().mapToDouble(x -> x.at(r)).average().orElseThrow(),
+                base.sftSizes(), base.mcSizes(), 500, 3);
+        assertThat(items.verdict(false)).isEqualTo("better");
+        PairedBootstrap.SeedInterval both = PairedBootstrap.seedsAndItems(perSeed, base.sftSizes(), base.mcSizes(), 500, 3);
+        double mean = -(0.0106 + 0.0240 + 0.0021) / 3;
+        double sd = Math.sqrt(((0.0106 + mean) * (0.0106 + mean) + (0.0240 + mean) * (0.0240 + mean) + (0.0021 + mean) * (0.0021 + mean)) / 2);
+        // no item variance (every item moves alike): mean +- t(0.975, 2) * sd / sqrt(3), t = 4.302653
+        assertThat(both.interval().estimate()).isCloseTo(mean, within(1e-12));
+        assertThat(both.seedSd()).isCloseTo(sd, within(1e-12));
+        assertThat(both.interval().low()).isCloseTo(mean - 4.302653 * sd / Math.sqrt(3), within(1e-6));
+        assertThat(both.interval().high()).isCloseTo(mean + 4.302653 * sd / Math.sqrt(3), within(1e-6));
+        assertThat(both.interval().verdict(false)).isEqualTo("no detectable difference");
+        // one seed: the seeds' variance is unknown, the items-only interval is returned and labelled so
+        PairedBootstrap.SeedInterval one = PairedBootstrap.seedsAndItems(perSeed.subList(0, 1), base.sftSizes(), base.mcSizes(), 500, 3);
+        assertThat(one.seedTerm()).isFalse();
+        assertThat(one.toMap().get("rule").toString()).startsWith("items only");
     }
 
     void scores(String dir, String strategy, long seed, TestScores t) {

@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.GZIPOutputStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -101,6 +102,23 @@ class ExperimentRunnerTest {
         assertThat(claims).extracting(c -> c.get("claim")).containsExactly("versatune > uniform");
         assertThat(claims.get(0)).containsKeys("score_difference", "score_verdict", "nll_change_difference", "nll_verdict");
 
+        // the committed form of the results: config and gzip-compressed per-item scores alone rebuild the same tables
+        Path committed = dir.resolve("committed");
+        Files.createDirectories(committed);
+        Files.copy(dir.resolve("exp/config.json"), committed.resolve("config.json"));
+        try (var files = Files.walk(dir.resolve("exp/test-scores"))) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                Path to = committed.resolve(dir.resolve("exp").relativize(f) + ".gz");
+                Files.createDirectories(to.getParent());
+                try (var gz = new GZIPOutputStream(Files.newOutputStream(to))) {
+                    Files.copy(f, gz);
+                }
+            }
+        }
+        ExperimentRunner.retabulate(conf, committed.toString());
+        assertThat(Json.readMap(conf, committed + "/summary.json").get("claims")).isEqualTo(summary.get("claims"));
+        assertThat(Files.exists(committed.resolve("report/index.html"))).isTrue();
+
         // re-scoring every finished run on another test set: new tables and report, the runs untouched
         Map<String, Object> again = ExperimentRunner.rescore(spark, out, List.of(Samples.sft(), Samples.eval()), "sample");
         assertThat(again).containsEntry("runs", 6);
@@ -129,6 +147,10 @@ class ExperimentRunnerTest {
         assertThat(oracle.weights()).isEqualTo(file);
         assertThat(oracle.reweight()).isTrue();
         assertThat(ExperimentRunner.plan("oracle", s, file, null).reweight()).isFalse();
+        ExperimentRunner.Plan uniformDynamic = ExperimentRunner.plan("uniform-dynamic", s, file, null);
+        assertThat(uniformDynamic.weights()).isEqualTo("uniform");
+        assertThat(uniformDynamic.reweight()).isTrue();
+        assertThat(ExperimentRunner.plan("uniform", s, file, null).reweight()).isFalse();
         ExperimentRunner.Plan eta = ExperimentRunner.plan("versatune-dynamic-eta-3", s, file, null);
         assertThat(eta.weights()).isEqualTo("versatune");
         assertThat(eta.reweight()).isTrue();

@@ -20,6 +20,7 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 @ExtendWith(SparkExtension.class)
 class ComposeStageTest {
@@ -116,5 +117,10 @@ class ComposeStageTest {
         Map<String, Object> m = ComposeStage.run(spark, S.with("compose.allow-untrusted-probe", true), List.of(pool),
                 new ComposeStage.Request("versatune", dist.toString(), null, null, null, 200L, null, 0), dir.resolve("allowed").toString(), false);
         assertThat(m).containsEntry("realised_total", 200L);
+        // strategies that do not compose from the probe never read it: its verdict cannot stop them
+        Map.Entry<String, MixtureWeights> uniform = ComposeStage.weights(spark.sparkContext().hadoopConfiguration(), S,
+                new ComposeStage.Request("uniform", dist.toString(), null, null, null, 200L, null, 0), new long[]{9, 9, 9, 9, 9, 9});
+        assertThat(uniform.getKey()).isEqualTo("uniform");
+        assertThat(uniform.getValue().toArray()).containsOnly(new double[]{1.0 / 6}, within(1e-12));
     }
 }
