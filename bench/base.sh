@@ -8,7 +8,6 @@ cd "$(dirname "$0")/.."
 data="$(cd "${1:?usage: bench/base.sh DATA_DIR [WORK_DIR]}" && pwd)"
 work="${2:-bench/work/base}"
 source conf/env.sh
-export OMP_NUM_THREADS="$(nproc --all)"   # one process: every core for BLAS and ND4J's own loops (see bench/lm.md)
 VERSATUNE_JAVA_OPTS="${VERSATUNE_JAVA_OPTS:--Xmx8g -Dorg.bytedeco.javacpp.maxbytes=6g -Dorg.bytedeco.javacpp.maxphysicalbytes=16g}" \
   ./versatune pretrain --conf conf/base.conf --input "$data/pretrain" \
   --mix "general=0.35,code=0.25,science=0.15,law=0.10,medicine=0.10,finance=0.05" --output "$work" --resume

@@ -9,7 +9,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source conf/env.sh
-export OMP_NUM_THREADS="$(nproc --all)"
 if ! /usr/bin/python3 -c "import torch, regex" >/dev/null 2>&1 || [ ! -x /usr/bin/time ]; then
   echo "installing python3-torch, python3-regex and time (Debian)" >&2
   apt-get install -y -qq python3-torch python3-regex time >/dev/null

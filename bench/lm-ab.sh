@@ -13,7 +13,7 @@ tmp="$(mktemp)"
 for r in $(seq "$rounds"); do
   for side in before after; do
     jar=$before; [ "$side" = after ] && jar=$after
-    line="$(OMP_NUM_THREADS="$(nproc --all)" VERSATUNE_JAVA_OPTS="-Dversatune.lm.profile=true" VERSATUNE_JAR="$jar" \
+    line="$(VERSATUNE_JAVA_OPTS="-Dversatune.lm.profile=true" VERSATUNE_JAR="$jar" \
       ./versatune bench lm --conf conf/base.conf --steps 20 2>/dev/null | tail -1)"
     echo "{\"side\": \"$side\", \"round\": $r, \"result\": $line}" >> "$tmp"
   done

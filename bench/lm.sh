@@ -7,7 +7,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source conf/env.sh
-export OMP_NUM_THREADS="$(nproc --all)"          # a single process: every core for BLAS and elementwise ops
 mkdir -p bench/work bench/results
 
 # the peer: Debian's PyTorch, with OpenBLAS behind its generic BLAS interface (the reference BLAS is 25x slower)

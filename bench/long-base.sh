@@ -11,7 +11,7 @@ variant="${3:-}"
 source bench/long-base-common.sh
 source conf/env.sh
 opts="-Xmx8g -Dorg.bytedeco.javacpp.maxbytes=6g -Dorg.bytedeco.javacpp.maxphysicalbytes=16g"
-OMP_NUM_THREADS="$(nproc --all)" VERSATUNE_JAVA_OPTS="$opts" ./versatune pretrain "${confs[@]}" \
+VERSATUNE_JAVA_OPTS="$opts" ./versatune pretrain "${confs[@]}" \
   --input "$data/pretrain" --mix "$mix" --tokens "$tokens" --output "$work/base" --resume
 VERSATUNE_JAVA_OPTS="$opts" ./versatune probe --model "$work/base" --classifier "$clf" --samples 2000 \
   --calibration "$data/pretrain" --output "$work/probe-2000"

@@ -28,7 +28,7 @@ declare -A BASE=([experiment]=bench/results/base [skewed]="$work/skewed/base" [h
 bases="${BASES:-experiment skewed heldout}"
 for name in $bases; do
   if [ "$name" != experiment ]; then
-    OMP_NUM_THREADS="$(nproc --all)" VERSATUNE_JAVA_OPTS="$opts" ./versatune pretrain --conf conf/base.conf --input "$data/pretrain" --mix "${MIX[$name]}" \
+    VERSATUNE_JAVA_OPTS="$opts" ./versatune pretrain --conf conf/base.conf --input "$data/pretrain" --mix "${MIX[$name]}" \
       --output "${BASE[$name]}" --resume
   fi
   VERSATUNE_JAVA_OPTS="$opts" ./versatune probe --model "${BASE[$name]}" --classifier "$clf" --samples "$samples" \

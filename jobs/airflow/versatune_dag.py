@@ -22,7 +22,6 @@ RUN = RUNS + "/{{ run_id | replace(':', '_') | replace('+', '_') }}"
 CONF_NAME = CONF.rsplit("/", 1)[-1]
 
 SPARK_CONF = {
-    "spark.executorEnv.OMP_NUM_THREADS": "1",
     "spark.executorEnv.OMP_WAIT_POLICY": "PASSIVE",
 }
 

@@ -69,7 +69,7 @@ submit() {
   java $OPENS -Xmx2g -cp "$CP" org.apache.spark.deploy.SparkSubmit --master "spark://127.0.0.1:$PORT" --deploy-mode "$mode" \
     --class org.versatune.jobs.Main --name "versatune-$1" \
     --conf spark.executor.memory=2g --conf spark.executor.cores=1 --conf spark.cores.max=2 \
-    --conf spark.executorEnv.OMP_NUM_THREADS=1 --conf spark.executorEnv.OMP_WAIT_POLICY=PASSIVE \
+    --conf spark.executorEnv.OMP_WAIT_POLICY=PASSIVE \
     --conf "spark.executor.extraJavaOptions=$OPENS" --conf "spark.driver.extraJavaOptions=$OPENS" \
     --conf spark.standalone.submit.waitAppCompletion=true \
     --files "$CONF" "$JAR" "$@" --conf cluster-test.conf --run-id cluster-test

@@ -5,6 +5,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
 import org.versatune.pipeline.lm.ModelPayload;
+import org.versatune.pipeline.lm.NdThreads;
 import org.versatune.pipeline.lm.Scorer;
 import org.versatune.pipeline.lm.SftFormat;
 
@@ -79,8 +80,10 @@ public final class DomainEvaluator {
                                                      int tokensPerBatch, String description) {
         Broadcast<ModelPayload> bc = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(model);
         spark.sparkContext().setJobDescription(description);
+        int threads = NdThreads.perTask(spark, items.getNumPartitions());
         try {
             return items.mapPartitions((Iterator<Item> it) -> {
+                NdThreads.use(threads);
                 List<Item> all = new ArrayList<>();
                 it.forEachRemaining(all::add);
                 List<ItemScore> out = new ArrayList<>(all.size());
@@ -105,8 +108,10 @@ public final class DomainEvaluator {
                                                       int tokensPerBatch, String description) {
         Broadcast<ModelPayload> bc = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(model);
         spark.sparkContext().setJobDescription(description);
+        int threads = NdThreads.perTask(spark, items.getNumPartitions());
         try {
             return items.mapPartitions((Iterator<Choice> it) -> {
+                NdThreads.use(threads);
                 List<Choice> all = new ArrayList<>();
                 it.forEachRemaining(all::add);
                 List<ItemScore> out = new ArrayList<>(all.size());

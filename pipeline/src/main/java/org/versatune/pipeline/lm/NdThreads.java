@@ -1,13 +1,21 @@
 package org.versatune.pipeline.lm;
 
+import org.apache.spark.sql.SparkSession;
 import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Threads ND4J (its BLAS and elementwise ops) and the Java row kernels use in this JVM. A training task sets
- * them to the cores it owns: all of them when it runs alone, one when two tasks share two cores (more threads
- * than cores make OpenMP and the JVM fight, measured 3-4x slower on 2 cores).
+ * Threads ND4J (its BLAS and elementwise ops) and the Java row kernels use in this JVM: the one place the project
+ * sets them. Every model task (training, scoring, generation) sets them to the cores it owns: all of them when it
+ * runs alone, one when two tasks share two cores (more threads than cores make OpenMP and the JVM fight, measured
+ * 3-4x slower on 2 cores). The count comes from {@code versatune.lm.train.threads-per-task} (0 = automatic); no
+ * environment variable is needed.
  */
 public final class NdThreads {
+    /** The session's configured threads per task, carried to every stage by the session (see Sessions). */
+    public static final String SPARK_KEY = "spark.versatune.threads-per-task";
+    private static final Logger LOG = LoggerFactory.getLogger(NdThreads.class);
     private static volatile int current = -1;
 
     private NdThreads() {
@@ -23,10 +31,34 @@ public final class NdThreads {
             Nd4j.getEnvironment().setMaxThreads(n);
             Nd4j.getEnvironment().setMaxMasterThreads(n);
         } catch (UnsupportedOperationException | IllegalStateException e) {
-            // device backends (CUDA) do not take CPU thread counts
+            if (Nd4j.getEnvironment().isCPU()) {
+                throw new IllegalStateException("cannot set ND4J's CPU threads to " + n + ": " + e.getMessage(), e);
+            }
+            // device backends (CUDA) do not take CPU thread counts: said once, not silently dropped
+            if (current == -1) {
+                LOG.info("ND4J backend {} takes no CPU thread count ({}); the row kernels use {} threads",
+                        Nd4j.getBackend().getClass().getSimpleName(), e.getMessage(), n);
+            }
         }
         RowKernels.setThreads(n);
         current = n;
+    }
+
+    /** Threads for each of {@code partitions} model tasks of this session, from the session's configured count. */
+    public static int perTask(SparkSession spark, int partitions) {
+        return perTask(spark, Integer.parseInt(spark.conf().get(SPARK_KEY, "0")), partitions);
+    }
+
+    /**
+     * {@code configured} when positive; else {@code spark.task.cpus} on a cluster, or locally the JVM's cores divided
+     * among the tasks that run at once in it.
+     */
+    public static int perTask(SparkSession spark, int configured, int partitions) {
+        boolean local = spark.sparkContext().isLocal();
+        if (configured <= 0 && !local) {
+            configured = Integer.parseInt(spark.conf().get("spark.task.cpus", "1"));
+        }
+        return forTask(configured, local ? Math.min(partitions, Runtime.getRuntime().availableProcessors()) : 1);
     }
 
     /**

@@ -51,13 +51,8 @@ public final class DataParallelTrainer {
         /** Options with threads per task worked out for this session (see {@link NdThreads#forTask}). */
         public static Options of(SparkSession spark, Config train, int partitions, long seed, String label,
                                  long planOffset) {
-            int slots = spark.sparkContext().isLocal() ? Math.min(partitions, Runtime.getRuntime().availableProcessors()) : 1;
-            int configured = train.getInt("threads-per-task");
-            if (configured <= 0 && !spark.sparkContext().isLocal()) {
-                configured = Integer.parseInt(spark.conf().get("spark.task.cpus", "1"));
-            }
             return new Options(train.getInt("local-steps"), train.getInt("tokens-per-batch"), seed, label, planOffset,
-                    NdThreads.forTask(configured, slots));
+                    NdThreads.perTask(spark, train.getInt("threads-per-task"), partitions));
         }
     }
 

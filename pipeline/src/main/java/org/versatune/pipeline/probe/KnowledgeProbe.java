@@ -84,8 +84,7 @@ public final class KnowledgeProbe {
         int partitions = probe.getInt("partitions") > 0 ? probe.getInt("partitions") : spark.sparkContext().defaultParallelism();
         partitions = Math.max(1, Math.min(partitions, chunks));
         Generator.Sampling sampling = Generator.Sampling.from(settings.section("lm").getConfig("generate"));
-        int threads = NdThreads.forTask(settings.section("lm").getInt("train.threads-per-task"),
-                spark.sparkContext().isLocal() ? Math.min(partitions, Runtime.getRuntime().availableProcessors()) : 1);
+        int threads = NdThreads.perTask(spark, settings.section("lm").getInt("train.threads-per-task"), partitions);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<ModelPayload> bc = jsc.broadcast(ModelPayload.of(model));
         List<Integer> ids = new ArrayList<>();

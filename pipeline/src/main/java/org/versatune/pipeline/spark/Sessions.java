@@ -4,6 +4,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import org.versatune.pipeline.config.Settings;
+import org.versatune.pipeline.lm.NdThreads;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -30,6 +31,8 @@ public final class Sessions {
             }
         }
         b.config("spark.sql.shuffle.partitions", String.valueOf(sparkConf.getInt("shuffle-partitions")));
+        // the one thread setting, read by every model task of the session (NdThreads)
+        b.config(NdThreads.SPARK_KEY, String.valueOf(settings.section("lm").getInt("train.threads-per-task")));
         applyCommon(b);
         return withoutChecksumFiles(b.getOrCreate());
     }
@@ -48,8 +51,6 @@ public final class Sessions {
     public static void applyCommon(SparkSession.Builder b) {
         // domain=... partitions are names, never numbers or dates
         b.config("spark.sql.sources.partitionColumnTypeInference.enabled", "false");
-        // ND4J on executors: one OpenMP thread per task (3-4x faster on small machines)
-        b.config("spark.executorEnv.OMP_NUM_THREADS", "1");
         b.config("spark.sql.parquet.compression.codec", "snappy");
     }
 
