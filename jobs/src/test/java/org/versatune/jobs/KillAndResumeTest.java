@@ -55,8 +55,7 @@ class KillAndResumeTest {
         cmd.addAll(args);
         cmd.addAll(List.of("--output", killed));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile()).start();
-        Path checkpoint = dir.resolve(".stage-2.checkpoints/latest/params.bin");
-        Path killedCheckpoint = Path.of(killed).getParent().resolve("killed").resolve(".stage-2.checkpoints/latest/params.bin");
+        Path killedCheckpoint = Path.of(killed, ".stage-2.checkpoints", "latest", "params.bin");
         long deadline = System.currentTimeMillis() + 240_000;
         while (!Files.exists(killedCheckpoint) && p.isAlive() && System.currentTimeMillis() < deadline) {
             Thread.sleep(100);
@@ -64,7 +63,9 @@ class KillAndResumeTest {
         assertThat(Files.exists(killedCheckpoint)).as(Files.readString(dir.resolve("child.log"))).isTrue();
         p.destroyForcibly().waitFor();
         assertThat(Files.exists(Path.of(killed, "summary.json"))).isFalse();
-        assertThat(checkpoint).doesNotExist();
+        // a finished stage leaves no checkpoints behind (they live beside the stage's output)
+        assertThat(Path.of(straight, "stage-2")).exists();
+        assertThat(Path.of(straight, ".stage-2.checkpoints")).doesNotExist();
 
         List<String> r = new ArrayList<>(args);
         r.addAll(List.of("--output", killed, "--resume"));
@@ -75,6 +76,7 @@ class KillAndResumeTest {
                 .isEqualTo(Json.readMap(conf, straight + "/summary.json").get("final_weights"));
         assertThat(LmCheckpoint.load(conf, killed + "/model").params().toFloatVector())
                 .isEqualTo(LmCheckpoint.load(conf, straight + "/model").params().toFloatVector());
+        assertThat(Path.of(killed, ".stage-2.checkpoints")).as("the resumed run cleans up its checkpoints too").doesNotExist();
     }
 
     static List<String> jvmOpens() throws Exception {

@@ -45,6 +45,21 @@ public final class DomainDistribution {
         return out;
     }
 
+    /** The values scaled to sum to 1 (all zeros stay zeros). */
+    public static double[] normalise(double[] v) {
+        double s = 0;
+        for (double x : v) {
+            s += x;
+        }
+        double[] out = v.clone();
+        if (s > 0) {
+            for (int i = 0; i < out.length; i++) {
+                out[i] /= s;
+            }
+        }
+        return out;
+    }
+
     /** Total-variation distance 0.5 * sum |p_i - q_i|. */
     public static double totalVariation(double[] p, double[] q) {
         if (p.length != q.length) {

@@ -26,6 +26,7 @@ import org.versatune.pipeline.lm.SftFormat;
 import org.versatune.pipeline.schema.TableSchema;
 
 import java.io.BufferedReader;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -143,8 +144,12 @@ public final class EvalInputs {
                 }
             }
             return false;
+        } catch (FileNotFoundException e) {
+            throw new IllegalArgumentException("eval input " + file + " does not exist", e);
         } catch (IOException e) {
-            return false; // unreadable: ingest reports it
+            // an unreadable file is not silently taken for SFT records: its kind cannot be told
+            throw new UncheckedIOException(new IOException("cannot read eval input " + file + " to tell multiple-choice "
+                    + "items from SFT records: " + e.getMessage(), e));
         } catch (RuntimeException e) {
             throw new UncheckedIOException(new IOException("cannot inspect " + file + ": " + e.getMessage(), e));
         }

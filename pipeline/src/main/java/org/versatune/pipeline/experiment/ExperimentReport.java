@@ -12,6 +12,7 @@ import org.knowm.xchart.CategorySeries.CategorySeriesRenderStyle;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.internal.chartpart.Chart;
+import org.versatune.pipeline.domain.DomainDistribution;
 import org.versatune.pipeline.io.Json;
 
 import java.awt.Color;
@@ -156,18 +157,20 @@ public final class ExperimentReport {
             first.append("<h2>Probed mix against the base's true pretraining mix</h2><table id=\"mix\"><tr><th>domain</th><th>true share</th>")
                     .append("<th>probed (").append(esc(String.valueOf(dm.get("estimator")))).append(") [95% interval]</th><th>raw label share</th></tr>");
             Map<String, Object> per = (Map<String, Object>) dm.get("domains");
-            double tv = 0;
+            double[] probed = new double[domains.size()];
+            double[] trueMix = new double[domains.size()];
             for (String d : domains) {
                 Map<String, Object> p = (Map<String, Object>) per.get(d);
                 Object tr = truth == null ? null : truth.get(d);
-                if (tr instanceof Number n) {
-                    tv += Math.abs(n.doubleValue() - ((Number) p.get("corrected")).doubleValue()) / 2;
-                }
+                probed[domains.indexOf(d)] = ((Number) p.get("corrected")).doubleValue();
+                trueMix[domains.indexOf(d)] = tr instanceof Number n ? n.doubleValue() : 0;
                 first.append("<tr><td>").append(esc(d)).append("</td><td>").append(f(tr)).append("</td><td>").append(f(p.get("corrected")))
                         .append(" [").append(f(p.get("corrected_low"))).append(", ").append(f(p.get("corrected_high"))).append("]</td><td>")
                         .append(f(p.get("raw"))).append("</td></tr>");
             }
-            first.append("</table><p>Total variation between the probed and the true mix: ").append(truth == null ? "- (no true mix recorded)" : f(tv))
+            // both as shares summing to 1: a distance between mixes, whatever rounding the files carry
+            first.append("</table><p>Total variation between the probed and the true mix: ").append(truth == null ? "- (no true mix recorded)"
+                    : f(DomainDistribution.totalVariation(DomainDistribution.normalise(probed), DomainDistribution.normalise(trueMix))))
                     .append("; the probe's verdict: ").append(esc(String.valueOf(((Map<String, Object>) dm.getOrDefault("trust", Map.of())).get("verdict"))))
                     .append(".</p>");
             distributionChart(fs, root, dm, truth, charts);

@@ -26,6 +26,7 @@ import org.versatune.pipeline.lm.LmCheckpoint;
 import org.versatune.pipeline.pretrain.PretrainDocuments;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -91,12 +92,13 @@ public final class ProbeCalibration {
     private ProbeCalibration() {
     }
 
+    /** Whether the file is there; any other failure to tell (permissions, an unknown file system) is an error. */
     private static boolean exists(Configuration conf, String file) {
+        Path p = new Path(file);
         try {
-            Path p = new Path(file);
             return p.getFileSystem(conf).exists(p);
-        } catch (IOException | IllegalArgumentException e) {
-            return false;   // a path of another machine (for example DATA_DIR/...) or an unknown file system
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot check the calibration document file " + file + ": " + e.getMessage(), e);
         }
     }
 
