@@ -1,20 +1,25 @@
 #!/usr/bin/env python3
-"""Independent reference for importing Hugging Face checkpoints: plain PyTorch GPT-2 and Llama models and a plain
-byte-level BPE encoder, written from the published definitions (Radford et al. 2019, "Language Models are
-Unsupervised Multitask Learners", and its released encoder; Touvron et al. 2023, "LLaMA", with rotary embeddings
-(Su et al. 2021), SwiGLU (Shazeer 2020) and grouped-query attention (Ainslie et al. 2023)), not from VersaTune's
-code.
+"""Independent reference for importing Hugging Face checkpoints: plain PyTorch GPT-2, Llama, Mistral, Qwen2 and
+Qwen3 models and the tokenizer.json pipeline, written from the published definitions (Radford et al. 2019,
+"Language Models are Unsupervised Multitask Learners", and its released encoder; Touvron et al. 2023, "LLaMA" and
+"Llama 2", with rotary embeddings (Su et al. 2021), SwiGLU (Shazeer 2020) and grouped-query attention (Ainslie et
+al. 2023); Meta's Llama 3.1 release for its rope scaling; Jiang et al. 2023, "Mistral 7B", for the sliding window;
+the Qwen2 and Qwen3 technical reports for q/k/v biases and query/key norms; the tokenizers library's documented
+normalizers, pre-tokenizers, BPE with byte fallback, post-processors and decoders), not from VersaTune's code.
 
 Writes a small random model of each family in the Hugging Face layout (config.json, model.safetensors,
-tokenizer.json) under OUTPUT_DIR/hf-gpt2 and OUTPUT_DIR/hf-llama, with what the reference computes from it
-(reference.json: token ids of varied texts, greedy continuations; reference.safetensors: the logits at every
-position of each prompt). The Java test HfCheckpointTest imports each folder and must agree to 1e-4. Needs
-Debian's python3-torch, python3-numpy and python3-regex.
+tokenizer.json) under OUTPUT_DIR/hf-gpt2, hf-llama, hf-llama31, hf-llama2, hf-mistral, hf-qwen2 and hf-qwen3, with
+what the reference computes from it (reference.json: token ids of varied texts, greedy continuations;
+reference.safetensors: the logits at every position of each prompt). The Java test HfCheckpointTest imports each
+folder and must agree to 1e-4. For the newer families it asserts that leaving out the family's feature (rope
+scaling, q/k/v biases, q/k norms) changes the logits by more than 0.05, and that the tokenizer's NFC, byte fallback
+and special-token handling change ids, so that no fixture passes with a feature skipped. Needs Debian's
+python3-torch, python3-numpy and python3-regex.
 
 Usage: python3 hf_reference.py OUTPUT_DIR
        python3 hf_reference.py --gpt2-124m OUTPUT_DIR   (a random GPT-2-124M-shaped folder, for bench/hf-import.sh)
        python3 hf_reference.py --check HF_DIR TEXTS.jsonl SCORES.json
-           (reads any GPT-2 or Llama folder, e.g. one `versatune export` wrote, and compares its own token ids, mean
+           (reads any GPT-2, Llama, Mistral, Qwen2 or Qwen3 folder, e.g. one `versatune export` wrote, and compares its own token ids, mean
            NLL and last-position top-5 logits with what `versatune score` wrote for the same texts; exit 1 on a
            difference beyond 1e-4)
 """
@@ -824,22 +829,18 @@ def check(folder, texts_path, scores_path):
     cfg = json.loads((folder / "config.json").read_text())
     tok = json.loads((folder / "tokenizer.json").read_text())
     w = read_safetensors(folder / "model.safetensors")
-    pre = tok["pre_tokenizer"]
-    split = GPT2_SPLIT if pre["type"] == "ByteLevel" else pre["pretokenizers"][0]["pattern"]["Regex"]
-    vocab = tok["model"]["vocab"]
-    ranks = {tuple(m.split(" ")) if isinstance(m, str) else tuple(m): i for i, m in enumerate(tok["model"]["merges"])}
+    tokenizer = Tokenizer(tok)
     if cfg["model_type"] == "gpt2":
         w = {k[len("transformer."):] if k.startswith("transformer.") else k: v for k, v in w.items()}
         logits_of = gpt2_logits
     else:
-        w.setdefault("lm_head.weight", w["model.embed_tokens.weight"])
-        logits_of = llama_logits
+        logits_of = decoder_logits
     texts = [json.loads(l) for l in open(texts_path) if l.strip()]
     scores = {r["id"]: r for r in json.load(open(scores_path))}
     worst, worst_nll, mismatched = 0.0, 0.0, 0
     with torch.no_grad():
         for t in texts:
-            ids = encode(t["text"], vocab, ranks, split, tok["model"].get("ignore_merges", False))
+            ids = tokenizer.encode(t["text"])
             ours = scores[t["id"]]
             if ours.get("truncated"):
                 ids = ids[:len(ours["tokens"])]   # score cuts a text to the model's context
