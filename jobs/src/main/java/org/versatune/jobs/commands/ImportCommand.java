@@ -14,7 +14,7 @@ import java.util.Map;
 
 @Command(name = "import", mixinStandardHelpOptions = true,
         description = "Read a Hugging Face checkpoint folder (config.json, model.safetensors or its shards, tokenizer.json; "
-                + "GPT-2 and Llama families) into a model of ours that every other command accepts.")
+                + "GPT-2, Llama, Mistral, Qwen2 and Qwen3 families) into a model of ours that every other command accepts.")
 public final class ImportCommand extends StageCommand {
     @Option(names = "--input", required = true, paramLabel = "DIR", description = "a local Hugging Face checkpoint folder")
     Path input;
@@ -27,10 +27,12 @@ public final class ImportCommand extends StageCommand {
         Configuration conf = spark().sparkContext().hadoopConfiguration();
         OutputFiles.requireAbsent(conf, output, common.overwrite());
         long t0 = System.nanoTime();
-        LmCheckpoint ckpt = HfCheckpoint.read(input);
+        boolean splitSpecial = common.settings().section("lm").getBoolean("tokenizer.split-special-tokens");
+        LmCheckpoint ckpt = HfCheckpoint.read(input, splitSpecial);
         ckpt.save(conf, output);
         Map<String, Object> out = new LinkedHashMap<>(ckpt.config().toJson());
         out.put("special_tokens", ckpt.tokenizer().specials());
+        out.put("split_special_tokens", ckpt.tokenizer().splitSpecialTokens());
         out.put("seconds", Math.round((System.nanoTime() - t0) / 1e7) / 100.0);
         out.put("output", output);
         spec.commandLine().getOut().println(Json.write(out));

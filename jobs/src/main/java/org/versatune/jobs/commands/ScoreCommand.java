@@ -40,6 +40,7 @@ public final class ScoreCommand extends StageCommand {
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("id", s.id());
             row.put("tokens", r.tokens());
+            row.put("split_special_tokens", m.tokenizer().splitSpecialTokens());
             row.put("truncated", r.truncated());
             row.put("mean_nll", Double.isNaN(r.meanNll()) ? null : r.meanNll());
             row.put("top5_ids", r.topIds());

@@ -23,7 +23,10 @@ import java.util.regex.Pattern;
  * into words (an optional leading space followed by a run of letters, of digits, or of other symbols; whitespace
  * runs stand alone: {@link #OWN_SPLIT}), and merges never cross word boundaries. Training is deterministic: ties
  * go to the smaller pair. An imported tokenizer ({@link HfTokenizer}) keeps its own ids for bytes, merges and
- * special tokens, and its own split pattern; encoding is the same algorithm (lowest-ranked merge first).
+ * special tokens, and its own text handling ({@link TokenizerFront}: added tokens, normalizer, pre-tokenizer,
+ * template, decoder); encoding is the same algorithm (lowest-ranked merge first). A SentencePiece-style vocabulary
+ * (byte fallback) starts each word from its characters' tokens instead of its bytes', and a character it lacks
+ * from the {@code <0xNN>} tokens of its UTF-8 bytes.
  */
 public final class BpeTokenizer implements Serializable {
     public static final int PAD = 0;
@@ -54,7 +57,8 @@ public final class BpeTokenizer implements Serializable {
     private final int[] mergeId;
     private final int vocabSize;
     private final Specials specials;
-    private final Pattern split;
+    private final TokenizerFront front;
+    private final Map<String, Integer> charIds;   // byte fallback: a character's token; null for byte-level
     private final boolean ignoreMerges;
     private final Map<Long, Integer> rank = new HashMap<>();
     private final Map<String, Integer> wholeWords;
@@ -65,16 +69,19 @@ public final class BpeTokenizer implements Serializable {
 
     public BpeTokenizer(int[] mergeLeft, int[] mergeRight) {
         this(ownBytes(), mergeLeft, mergeRight, ownMergeIds(mergeLeft.length), BASE + mergeLeft.length, Specials.OWN,
-                null, false, null);
+                null, null, Map.of(), false, null);
     }
 
     /**
-     * A byte-level BPE with arbitrary ids: {@code byteId[b]} is the token of byte b, merge i joins
-     * (mergeLeft[i], mergeRight[i]) into mergeId[i] and ranks before every later merge. {@code split} null means
-     * {@link #words}; {@code ignoreMerges} takes a word whole when it is a token of its own.
+     * A BPE with arbitrary ids: {@code byteId[b]} is the token of byte b, merge i joins (mergeLeft[i],
+     * mergeRight[i]) into mergeId[i] and ranks before every later merge. {@code front} null means our own text
+     * handling ({@link #words}); {@code charIds} (byte fallback) gives the token of each character the vocabulary
+     * has, null for a byte-level BPE; {@code literal} gives the bytes of tokens no merge makes (characters, added
+     * tokens that decode to their text); {@code ignoreMerges} takes a word whole when it is a token of its own.
      */
     BpeTokenizer(int[] byteId, int[] mergeLeft, int[] mergeRight, int[] mergeId, int vocabSize, Specials specials,
-                 Pattern split, boolean ignoreMerges, Map<String, Object> source) {
+                 TokenizerFront front, Map<String, Integer> charIds, Map<Integer, byte[]> literal, boolean ignoreMerges,
+                 Map<String, Object> source) {
         if (mergeLeft.length != mergeRight.length || mergeLeft.length != mergeId.length || byteId.length != 256) {
             throw new IllegalArgumentException("merge lists differ in length");
         }
@@ -84,7 +91,8 @@ public final class BpeTokenizer implements Serializable {
         this.mergeId = mergeId.clone();
         this.vocabSize = vocabSize;
         this.specials = specials;
-        this.split = split;
+        this.front = front;
+        this.charIds = charIds == null ? null : Map.copyOf(charIds);
         this.ignoreMerges = ignoreMerges;
         this.source = source;
         bytesOf = new byte[vocabSize][];
@@ -95,6 +103,11 @@ public final class BpeTokenizer implements Serializable {
             }
             bytesOf[id] = new byte[]{(byte) b};
         }
+        literal.forEach((id, b) -> {
+            if (bytesOf[id] == null) {
+                bytesOf[id] = b.clone();
+            }
+        });
         for (int i = 0; i < mergeLeft.length; i++) {
             int l = mergeLeft[i];
             int r = mergeRight[i];
@@ -315,31 +328,72 @@ public final class BpeTokenizer implements Serializable {
         return out;
     }
 
-    /** Token ids of {@code text} (no begin/end markers). */
+    /** Token ids of {@code text} (no begin/end markers); special tokens written in it as the tokenizer says. */
     public int[] encode(String text) {
+        return encode(text, false);
+    }
+
+    /**
+     * Token ids of {@code text}; with {@code addSpecialTokens} the post-processor's template is applied (e.g.
+     * LLaMA-2's {@code <s>} before the text), as Hugging Face's tokenizer does by default. Our own tokenizer has
+     * no template.
+     */
+    public int[] encode(String text, boolean addSpecialTokens) {
         if (cache == null) {
             cache = new ConcurrentHashMap<>();
         }
-        List<int[]> parts = new ArrayList<>();
-        int total = 0;
-        for (String w : words(split == null ? OWN_PATTERN : split, text)) {
-            int[] ids = cache.get(w);
-            if (ids == null) {
-                ids = encodeWord(w);
-                if (cache.size() < CACHE_LIMIT) {
-                    cache.put(w, ids);
-                }
+        IntList out = new IntList();
+        if (addSpecialTokens && front != null) {
+            out.addAll(front.prefix());
+        }
+        if (front == null) {
+            words(OWN_PATTERN, text).forEach(w -> out.addAll(cachedWord(w)));
+        } else {
+            front.split(text, out::add, w -> out.addAll(cachedWord(w)));
+        }
+        if (addSpecialTokens && front != null) {
+            out.addAll(front.suffix());
+        }
+        return out.toArray();
+    }
+
+    /** Whether the spelling of a special token in text is encoded as plain text rather than as the token. */
+    public boolean splitSpecialTokens() {
+        return front != null && front.splitSpecialTokens();
+    }
+
+    private int[] cachedWord(String w) {
+        int[] ids = cache.get(w);
+        if (ids == null) {
+            ids = encodeWord(w);
+            if (cache.size() < CACHE_LIMIT) {
+                cache.put(w, ids);
             }
-            parts.add(ids);
-            total += ids.length;
         }
-        int[] out = new int[total];
-        int p = 0;
-        for (int[] ids : parts) {
-            System.arraycopy(ids, 0, out, p, ids.length);
-            p += ids.length;
+        return ids;
+    }
+
+    /** A growing int array. */
+    private static final class IntList {
+        private int[] a = new int[16];
+        private int n;
+
+        void add(int v) {
+            if (n == a.length) {
+                a = Arrays.copyOf(a, 2 * n);
+            }
+            a[n++] = v;
         }
-        return out;
+
+        void addAll(int[] vs) {
+            for (int v : vs) {
+                add(v);
+            }
+        }
+
+        int[] toArray() {
+            return Arrays.copyOf(a, n);
+        }
     }
 
     private int[] encodeWord(String w) {
@@ -350,10 +404,7 @@ public final class BpeTokenizer implements Serializable {
                 return new int[]{whole};
             }
         }
-        int[] s = new int[b.length];
-        for (int i = 0; i < b.length; i++) {
-            s[i] = byteId[b[i] & 0xff];
-        }
+        int[] s = charIds == null ? bytesToIds(b) : charsToIds(w);
         int len = s.length;
         while (len > 1) {
             int best = Integer.MAX_VALUE;
@@ -384,7 +435,30 @@ public final class BpeTokenizer implements Serializable {
         return Arrays.copyOf(s, len);
     }
 
-    /** Text of token ids; special tokens are dropped, invalid UTF-8 is replaced. */
+    private int[] bytesToIds(byte[] b) {
+        int[] s = new int[b.length];
+        for (int i = 0; i < b.length; i++) {
+            s[i] = byteId[b[i] & 0xff];
+        }
+        return s;
+    }
+
+    /** Each character's own token, or the tokens of its UTF-8 bytes where the vocabulary lacks it (byte fallback). */
+    private int[] charsToIds(String w) {
+        IntList s = new IntList();
+        w.codePoints().forEach(cp -> {
+            String c = new String(Character.toChars(cp));
+            Integer id = charIds.get(c);
+            if (id != null) {
+                s.add(id);
+            } else {
+                s.addAll(bytesToIds(c.getBytes(StandardCharsets.UTF_8)));
+            }
+        });
+        return s.toArray();
+    }
+
+    /** Text of token ids; special tokens are dropped, invalid UTF-8 is replaced; then the decoder's own steps. */
     public String decode(int[] ids) {
         return decode(ids, 0, ids.length);
     }
@@ -393,11 +467,12 @@ public final class BpeTokenizer implements Serializable {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (int i = from; i < to; i++) {
             int id = ids[i];
-            if (id >= 0 && id < bytesOf.length && bytesOf[id] != null) {
+            if (id >= 0 && id < bytesOf.length && bytesOf[id] != null && (front == null || !front.skipOnDecode(id))) {
                 out.writeBytes(bytesOf[id]);
             }
         }
-        return out.toString(StandardCharsets.UTF_8);
+        String text = out.toString(StandardCharsets.UTF_8);
+        return front == null ? text : front.decoded(text);
     }
 
     /** Our checkpoint's form: our own tokenizer's merges, or an imported tokenizer.json with the roles of its ids. */

@@ -27,9 +27,13 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
  * {@code tokenizer.json}, optionally {@code special_tokens_map.json}) read into, or written from, one of ours.
  * The GPT-2 family: learned positions, LayerNorm with bias, a bias on every linear layer (Conv1D weights are
  * stored [in, out], as our GEMMs read them), GELU in its tanh form, the output head tied to the token
- * embedding. The Llama family: RMSNorm, rotary positions, SwiGLU, grouped-query attention, no biases, an untied
- * head (Linear weights stored [out, in], transposed on the way in and out). Every option of config.json that would change the computation and that we do not implement stops
- * the import with an error naming the field. Biases that are all exactly zero (as in our own exported models)
+ * embedding. The Llama family: RMSNorm, rotary positions (optionally rescaled: linear, llama3), SwiGLU,
+ * grouped-query attention, no biases, a tied or untied head (Linear weights stored [out, in], transposed on the way
+ * in and out); Mistral is the same block; Qwen2 adds biases to the q/k/v projections, Qwen3 a per-head RMSNorm
+ * of queries and keys and a head size of its own. A sliding attention window becomes the model's context: every
+ * sequence we run then fits in the window, where windowed attention equals full attention. Every option of
+ * config.json that would change the computation and that we do not implement stops the import with an error
+ * naming the field. Biases that are all exactly zero (as in our own exported models)
  * are dropped, so that export then import gives back the same parameters.
  */
 public final class HfCheckpoint {
@@ -46,18 +50,30 @@ public final class HfCheckpoint {
     private HfCheckpoint() {
     }
 
-    /** Reads a GPT-2- or Llama-family folder into a checkpoint of ours (fp32). */
+    /** Model types of the Llama family's block. */
+    static final Set<String> DECODERS = Set.of("llama", "mistral", "qwen2", "qwen3");
+
+    /** Reads a GPT-2- or Llama-family folder into a checkpoint of ours (fp32), special tokens recognised in text. */
     public static LmCheckpoint read(Path dir) {
+        return read(dir, false);
+    }
+
+    /**
+     * Reads a checkpoint folder; {@code splitSpecialTokens} encodes the spelling of a special token inside text as
+     * plain text instead of as the token (Hugging Face's split_special_tokens, off by default there and here).
+     */
+    public static LmCheckpoint read(Path dir, boolean splitSpecialTokens) {
         Map<String, Object> config = readJson(dir.resolve(CONFIG));
         String where = dir.resolve(CONFIG).toString();
         Object type = config.get("model_type");
         LmConfig cfg;
         if ("gpt2".equals(type)) {
             cfg = gpt2Config(config, where);
-        } else if ("llama".equals(type)) {
-            cfg = llamaConfig(config, where);
+        } else if (DECODERS.contains(type)) {
+            cfg = decoderConfig(config, where, (String) type);
         } else {
-            throw new IllegalArgumentException(where + ": unsupported model_type '" + type + "' (supported: gpt2, llama)");
+            throw new IllegalArgumentException(where + ": unsupported model_type '" + type
+                    + "' (supported: gpt2, llama, mistral, qwen2, qwen3)");
         }
         MemoryCheck.requireImportFits(cfg);
         Map<String, Safetensors.Tensor> tensors = new TreeMap<>(Safetensors.readFolder(dir));
@@ -99,9 +115,13 @@ public final class HfCheckpoint {
             params = withoutBiases(params, cfg, without);
             cfg = without;
         }
-        BpeTokenizer tok = readTokenizer(dir, config, cfg.vocabSize());
+        BpeTokenizer tok = readTokenizer(dir, config, cfg.vocabSize(), splitSpecialTokens);
         Map<String, Object> state = new LinkedHashMap<>();
         state.put("imported_from", "huggingface-" + type);
+        if (cfg.context() < intField(config, where, cfg.llama() != null ? "max_position_embeddings" : "n_positions")) {
+            state.put("context_limited_by", "sliding_window");
+        }
+        state.put("split_special_tokens", splitSpecialTokens);
         return new LmCheckpoint(cfg, tok, params, null, state);
     }
 
@@ -125,28 +145,93 @@ public final class HfCheckpoint {
                 intField(config, where, "n_layer"), intField(config, where, "n_head"), hidden / d, ACTIVATIONS.get(act), true);
     }
 
-    private static LmConfig llamaConfig(Map<String, Object> config, String where) {
+    /** Llama, Mistral, Qwen2 and Qwen3: one block with the options each family switches on. */
+    private static LmConfig decoderConfig(Map<String, Object> config, String where, String type) {
         int d = intField(config, where, "hidden_size");
         int heads = intField(config, where, "num_attention_heads");
         int kv = config.get("num_key_value_heads") == null ? heads : intField(config, where, "num_key_value_heads");
-        if (config.get("head_dim") != null && intField(config, where, "head_dim") * heads != d) {
-            throw new IllegalArgumentException(where + ": unsupported head_dim " + config.get("head_dim")
-                    + " (supported: hidden_size / num_attention_heads)");
-        }
+        // Qwen3's configuration defaults head_dim to 128; the others to hidden_size / heads
+        int headDim = config.get("head_dim") != null ? intField(config, where, "head_dim") : "qwen3".equals(type) ? 128 : 0;
         requireValue(config, where, "hidden_act", "silu", "silu");
+        requireValue(config, where, "attention_dropout", 0, 0);
+        requireValue(config, where, "partial_rotary_factor", 1, 1);
         requireValue(config, where, "attention_bias", false, false);
         requireValue(config, where, "mlp_bias", false, false);
-        for (String f : new String[]{"rope_scaling", "sliding_window"}) {
-            if (config.get(f) != null) {
-                throw new IllegalArgumentException(where + ": unsupported " + f + " = " + config.get(f) + " (supported: none)");
+        Map<String, Object> rope = config.get("rope_parameters") instanceof Map<?, ?> m ? cast(m) : config;
+        double eps = number(config, where, "rms_norm_eps", 1e-6);
+        double theta = number(rope, where, "rope_theta", 10000.0);
+        LmConfig.RopeScaling scaling = ropeScaling(rope == config ? config.get("rope_scaling") : rope, where);
+        int context = intField(config, where, "max_position_embeddings");
+        Integer window = slidingWindow(config, where, type);
+        if (window != null) {
+            context = Math.min(context, window);
+        }
+        boolean tied = Boolean.TRUE.equals(config.getOrDefault("tie_word_embeddings", false));
+        boolean qkvBias = "qwen2".equals(type);
+        boolean qkNorm = "qwen3".equals(type);
+        return LmConfig.llama(intField(config, where, "vocab_size"), context, d, intField(config, where, "num_hidden_layers"),
+                heads, new LmConfig.Llama(kv, intField(config, where, "intermediate_size"), theta, eps, tied,
+                        headDim * heads == d ? 0 : headDim, qkvBias, qkNorm, scaling));
+    }
+
+    /** rope_scaling (or rope_parameters): none, default, linear or llama3; any other type stops the import. */
+    private static LmConfig.RopeScaling ropeScaling(Object value, String where) {
+        if (value == null) {
+            return null;
+        }
+        if (!(value instanceof Map<?, ?> raw)) {
+            throw new IllegalArgumentException(where + ": rope_scaling is not an object (" + value + ")");
+        }
+        Map<String, Object> m = cast(raw);
+        Object type = m.getOrDefault("rope_type", m.get("type"));
+        if (type == null || "default".equals(type)) {
+            return null;
+        }
+        String field = m.containsKey("rope_type") ? "rope_scaling.rope_type" : "rope_scaling.type";
+        String at = where + " rope_scaling";
+        if (LmConfig.RopeScaling.LINEAR.equals(type)) {
+            return new LmConfig.RopeScaling(LmConfig.RopeScaling.LINEAR, requiredNumber(m, at, "factor"), 0, 0, 0);
+        }
+        if (LmConfig.RopeScaling.LLAMA3.equals(type)) {
+            return new LmConfig.RopeScaling(LmConfig.RopeScaling.LLAMA3, requiredNumber(m, at, "factor"),
+                    requiredNumber(m, at, "low_freq_factor"), requiredNumber(m, at, "high_freq_factor"),
+                    intField(m, at, "original_max_position_embeddings"));
+        }
+        throw new IllegalArgumentException(where + ": unsupported " + field + " '" + type + "' (supported: linear, llama3)");
+    }
+
+    /**
+     * The sliding attention window in force, or null: Mistral's sliding_window; Qwen2/Qwen3's only with
+     * use_sliding_window (false means none, whatever sliding_window says) or with sliding layers in layer_types.
+     */
+    private static Integer slidingWindow(Map<String, Object> config, String where, String type) {
+        boolean on = switch (type) {
+            case "mistral" -> config.get("sliding_window") != null;
+            case "qwen2", "qwen3" -> Boolean.TRUE.equals(config.get("use_sliding_window"));
+            default -> {
+                if (config.get("sliding_window") != null) {
+                    throw new IllegalArgumentException(where + ": unsupported sliding_window = " + config.get("sliding_window")
+                            + " for model_type " + type + " (supported: null)");
+                }
+                yield false;
+            }
+        };
+        if (config.get("layer_types") instanceof List<?> layers) {
+            for (Object l : layers) {
+                if ("sliding_attention".equals(l)) {
+                    on = true;
+                } else if (!"full_attention".equals(l)) {
+                    throw new IllegalArgumentException(where + ": unsupported layer_types entry '" + l
+                            + "' (supported: full_attention, sliding_attention)");
+                }
             }
         }
-        double eps = number(config, where, "rms_norm_eps", 1e-6);
-        double theta = number(config, where, "rope_theta", 10000.0);
-        boolean tied = Boolean.TRUE.equals(config.getOrDefault("tie_word_embeddings", false));
-        return LmConfig.llama(intField(config, where, "vocab_size"), intField(config, where, "max_position_embeddings"), d,
-                intField(config, where, "num_hidden_layers"), heads,
-                new LmConfig.Llama(kv, intField(config, where, "intermediate_size"), theta, eps, tied));
+        return on ? intField(config, where, "sliding_window") : null;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> cast(Map<?, ?> m) {
+        return (Map<String, Object>) m;
     }
 
     /**
@@ -192,7 +277,10 @@ public final class HfCheckpoint {
         return m;
     }
 
-    /** Llama: Linear weights are stored [out, in]; q, k, v sit side by side in our fused projection, gate and up too. */
+    /**
+     * The Llama family: Linear weights are stored [out, in]; q, k, v sit side by side in our fused projection (their
+     * Qwen2 biases too), gate and up too.
+     */
     private static List<Slot> llamaSlots(Weights w, LmConfig c) {
         int q = c.heads() * c.headDim();
         int kv = c.kvHeads() * c.headDim();
@@ -206,6 +294,15 @@ public final class HfCheckpoint {
             m.add(new Slot(p + "self_attn.q_proj.weight", b.wqkv.get(all(), interval(0, q)), true));
             m.add(new Slot(p + "self_attn.k_proj.weight", b.wqkv.get(all(), interval(q, q + kv)), true));
             m.add(new Slot(p + "self_attn.v_proj.weight", b.wqkv.get(all(), interval(q + kv, q + 2 * kv)), true));
+            if (b.bqkv != null) {
+                m.add(new Slot(p + "self_attn.q_proj.bias", b.bqkv.get(all(), interval(0, q)), false));
+                m.add(new Slot(p + "self_attn.k_proj.bias", b.bqkv.get(all(), interval(q, q + kv)), false));
+                m.add(new Slot(p + "self_attn.v_proj.bias", b.bqkv.get(all(), interval(q + kv, q + 2 * kv)), false));
+            }
+            if (b.qNorm != null) {
+                m.add(new Slot(p + "self_attn.q_norm.weight", b.qNorm, false));
+                m.add(new Slot(p + "self_attn.k_norm.weight", b.kNorm, false));
+            }
             m.add(new Slot(p + "self_attn.o_proj.weight", b.wo, true));
             m.add(new Slot(p + "post_attention_layernorm.weight", b.ln2G, false));
             m.add(new Slot(p + "mlp.gate_proj.weight", b.w1.get(all(), interval(0, h)), true));
@@ -241,7 +338,7 @@ public final class HfCheckpoint {
      * from pad_token_id (else the end token), the prompt/response separator from special_tokens_map.json's
      * sep_token (else the end token, as GPT-2-style SFT packs prompt and response around it).
      */
-    private static BpeTokenizer readTokenizer(Path dir, Map<String, Object> config, int vocab) {
+    private static BpeTokenizer readTokenizer(Path dir, Map<String, Object> config, int vocab, boolean splitSpecialTokens) {
         Path file = dir.resolve(TOKENIZER);
         Map<String, Object> json = readJson(file);
         String where = dir.resolve(CONFIG).toString();
@@ -260,10 +357,13 @@ public final class HfCheckpoint {
                                 + "' is not a token of " + file));
             }
         }
-        return HfTokenizer.read(json, vocab, new BpeTokenizer.Specials(pad, bos, eos, sep), file.toString());
+        return HfTokenizer.read(json, vocab, new BpeTokenizer.Specials(pad, bos, eos, sep), file.toString(), splitSpecialTokens);
     }
 
-    /** Writes a checkpoint as a GPT-2 folder (zero biases where ours has none) or, for the Llama family, a Llama folder. */
+    /**
+     * Writes a checkpoint as a GPT-2 folder (zero biases where ours has none) or, for the Llama family, a folder of
+     * the family its options need: qwen3 with per-head query/key norms, qwen2 with q/k/v biases, else llama.
+     */
     public static void write(LmCheckpoint ckpt, Path dir) {
         LmConfig c = ckpt.config();
         INDArray own = ckpt.params().reshape(ckpt.params().length()).castTo(DataType.FLOAT);
@@ -323,23 +423,44 @@ public final class HfCheckpoint {
     }
 
     private static Map<String, Object> llamaJson(LmConfig c) {
+        LmConfig.Llama l = c.llama();
+        if (l.qkNorm() && l.qkvBias()) {
+            throw new IllegalArgumentException("no Hugging Face family has both per-head query/key norms and q/k/v-only biases");
+        }
+        String type = l.qkNorm() ? "qwen3" : l.qkvBias() ? "qwen2" : "llama";
         Map<String, Object> config = new LinkedHashMap<>();
-        config.put("model_type", "llama");
-        config.put("architectures", new String[]{"LlamaForCausalLM"});
+        config.put("model_type", type);
+        config.put("architectures", new String[]{switch (type) {
+            case "qwen3" -> "Qwen3ForCausalLM";
+            case "qwen2" -> "Qwen2ForCausalLM";
+            default -> "LlamaForCausalLM";
+        }});
         config.put("vocab_size", c.vocabSize());
         config.put("hidden_size", c.dModel());
         config.put("intermediate_size", c.hidden());
         config.put("num_hidden_layers", c.layers());
         config.put("num_attention_heads", c.heads());
         config.put("num_key_value_heads", c.kvHeads());
+        config.put("head_dim", c.headDim());
         config.put("max_position_embeddings", c.context());
-        config.put("rms_norm_eps", c.llama().normEps());
-        config.put("rope_theta", c.llama().ropeTheta());
-        config.put("rope_scaling", null);
+        config.put("rms_norm_eps", l.normEps());
+        config.put("rope_theta", l.ropeTheta());
+        Map<String, Object> scaling = null;
+        if (l.ropeScaling() != null) {
+            scaling = new LinkedHashMap<>(l.ropeScaling().toJson());
+            scaling.put("rope_type", scaling.remove("type"));
+        }
+        config.put("rope_scaling", scaling);
         config.put("hidden_act", "silu");
-        config.put("attention_bias", false);
-        config.put("mlp_bias", false);
-        config.put("tie_word_embeddings", c.llama().tiedHead());
+        if (!"qwen2".equals(type)) {
+            config.put("attention_bias", false);
+        }
+        if ("llama".equals(type)) {
+            config.put("mlp_bias", false);
+        } else {
+            config.put("use_sliding_window", false);
+        }
+        config.put("tie_word_embeddings", l.tiedHead());
         return config;
     }
 
@@ -389,6 +510,13 @@ public final class HfCheckpoint {
         Object v = m.getOrDefault(field, dflt);
         if (!(v instanceof Number n)) {
             throw new IllegalArgumentException(where + ": field '" + field + "' is not a number (" + v + ")");
+        }
+        return n.doubleValue();
+    }
+
+    private static double requiredNumber(Map<String, Object> m, String where, String field) {
+        if (!(m.get(field) instanceof Number n)) {
+            throw new IllegalArgumentException(where + ": field '" + field + "' is missing or not a number (" + m.get(field) + ")");
         }
         return n.doubleValue();
     }

@@ -1,5 +1,6 @@
 package org.versatune.pipeline.lm;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -9,17 +10,20 @@ import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
- * The Hugging Face {@code tokenizer.json} of a byte-level BPE (GPT-2, Llama 3 and their kin): a vocabulary of
- * token strings in which every byte is one printable character (GPT-2's byte-to-unicode table), the merges in
- * rank order, the special ("added") tokens, and the pre-tokenizer that splits text into words. Only what a
- * byte-level BPE uses is accepted; any other normalizer, pre-tokenizer or model option stops with an error that
- * names the field, because ignoring it would silently give different ids.
+ * The Hugging Face {@code tokenizer.json} of a BPE: byte-level (GPT-2, Llama 3, Qwen2: a vocabulary of token
+ * strings in which every byte is one printable character, GPT-2's byte-to-unicode table) or SentencePiece-style
+ * (LLaMA-2, Mistral: tokens are text with U+2581 for spaces, characters the vocabulary lacks fall back to
+ * {@code <0xNN>} byte tokens); the merges in rank order; the added tokens, found in text before anything else; the
+ * normalizer (NFC, Prepend, Replace), pre-tokenizer (ByteLevel, a regex Split, Metaspace), post-processor template
+ * and decoder ({@link TokenizerFront}). Only what these tokenizers use is accepted; any other option stops with an
+ * error that names the field, because ignoring it would silently give different ids.
  */
 public final class HfTokenizer {
     static final String CHECKPOINT_TYPE = "hf-byte-bpe";
     /** The split of GPT-2's byte-level pre-tokenizer ({@code "use_regex": true}). */
     static final String GPT2_SPLIT = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
     private static final String[] OWN_SPECIALS = {"<pad>", "<bos>", "<eos>", "<sep>"};
+    private static final String WHOLE = "(?s).+";
 
     private HfTokenizer() {
     }
@@ -45,29 +49,38 @@ public final class HfTokenizer {
         return sb.toString();
     }
 
+    /** As {@link #read(Map, int, BpeTokenizer.Specials, String, boolean)}, special tokens recognised in text. */
+    public static BpeTokenizer read(Map<String, Object> json, int vocabSize, BpeTokenizer.Specials roles, String file) {
+        return read(json, vocabSize, roles, file, false);
+    }
+
     /**
      * Reads a tokenizer.json. {@code vocabSize} is the model's (it may exceed the tokenizer's, never fall short);
-     * {@code roles} gives the ids of the begin, end, padding and separator tokens (see {@link #addedTokens}).
+     * {@code roles} gives the ids of the begin, end, padding and separator tokens (see {@link #addedTokens});
+     * {@code splitSpecialTokens} takes the spelling of a special token in text as plain text.
      */
     @SuppressWarnings("unchecked")
-    public static BpeTokenizer read(Map<String, Object> json, int vocabSize, BpeTokenizer.Specials roles, String file) {
-        if (json.get("normalizer") != null) {
-            throw unsupported(file, "normalizer", json.get("normalizer"));
-        }
+    public static BpeTokenizer read(Map<String, Object> json, int vocabSize, BpeTokenizer.Specials roles, String file,
+                                    boolean splitSpecialTokens) {
         Map<String, Object> model = map(json.get("model"), file, "model");
         if (!"BPE".equals(model.get("type"))) {
             throw unsupported(file, "model.type", model.get("type"));
         }
-        for (String f : new String[]{"dropout", "continuing_subword_prefix", "end_of_word_suffix", "unk_token"}) {
+        for (String f : new String[]{"dropout", "continuing_subword_prefix", "end_of_word_suffix"}) {
             Object v = model.get(f);
             if (v != null && !"".equals(v)) {
                 throw unsupported(file, "model." + f, v);
             }
         }
-        if (Boolean.TRUE.equals(model.get("byte_fallback"))) {
-            throw unsupported(file, "model.byte_fallback", true);
+        boolean fallback = Boolean.TRUE.equals(model.get("byte_fallback"));
+        // with every byte's token present, byte fallback never leaves a character unknown
+        if (!fallback && model.get("unk_token") != null) {
+            throw unsupported(file, "model.unk_token", model.get("unk_token") + " without byte_fallback");
         }
-        Pattern split = Pattern.compile(splitPattern(json.get("pre_tokenizer"), file), Pattern.UNICODE_CHARACTER_CLASS);
+        boolean ignoreMerges = Boolean.TRUE.equals(model.get("ignore_merges"));
+        if (fallback && ignoreMerges) {
+            throw unsupported(file, "model.ignore_merges", "true with byte_fallback");
+        }
         Map<String, Object> vocab = map(model.get("vocab"), file, "model.vocab");
         Map<String, Integer> ids = new HashMap<>();
         int maxId = -1;
@@ -84,12 +97,24 @@ public final class HfTokenizer {
         }
         int[] byteId = new int[256];
         for (int b = 0; b < 256; b++) {
-            Integer id = ids.get(String.valueOf(BYTE_CHARS[b]));
+            String name = fallback ? String.format("<0x%02X>", b) : String.valueOf(BYTE_CHARS[b]);
+            Integer id = ids.get(name);
             if (id == null) {
-                throw new IllegalArgumentException(file + ": model.vocab lacks the token of byte " + b
-                        + " ('" + BYTE_CHARS[b] + "'); a byte-level BPE has all 256");
+                throw new IllegalArgumentException(file + ": model.vocab lacks the token of byte " + b + " ('" + name + "'); "
+                        + (fallback ? "byte fallback" : "a byte-level BPE") + " needs all 256");
             }
             byteId[b] = id;
+        }
+        Map<String, Integer> charIds = null;
+        Map<Integer, byte[]> literal = new HashMap<>();
+        if (fallback) {
+            charIds = new HashMap<>();
+            for (Map.Entry<String, Integer> e : ids.entrySet()) {
+                if (e.getKey().codePointCount(0, e.getKey().length()) == 1) {
+                    charIds.put(e.getKey(), e.getValue());
+                    literal.put(e.getValue(), e.getKey().getBytes(StandardCharsets.UTF_8));
+                }
+            }
         }
         List<Object> merges = (List<Object>) model.get("merges");
         int n = merges == null ? 0 : merges.size();
@@ -114,8 +139,172 @@ public final class HfTokenizer {
                 throw new IllegalArgumentException(file + ": special token id " + id + " is outside the vocabulary");
             }
         }
-        return new BpeTokenizer(byteId, left, right, made, vocabSize, roles, split,
-                Boolean.TRUE.equals(model.get("ignore_merges")), json);
+        TokenizerFront front = front(json, file, fallback, splitSpecialTokens, literal);
+        return new BpeTokenizer(byteId, left, right, made, vocabSize, roles, front, charIds, literal, ignoreMerges, json);
+    }
+
+    /** Everything around the BPE model: added tokens, normalizer, pre-tokenizer, post-processor, decoder. */
+    private static TokenizerFront front(Map<String, Object> json, String file, boolean fallback, boolean splitSpecialTokens,
+                                        Map<Integer, byte[]> literal) {
+        Map<String, Integer> added = new HashMap<>();
+        List<String> normalized = new ArrayList<>();
+        List<String> special = new ArrayList<>();
+        if (json.get("added_tokens") instanceof List<?> list) {
+            for (int i = 0; i < list.size(); i++) {
+                Map<String, Object> t = map(list.get(i), file, "added_tokens[" + i + "]");
+                for (String f : new String[]{"single_word", "lstrip", "rstrip"}) {
+                    if (Boolean.TRUE.equals(t.get(f))) {
+                        throw unsupported(file, "added_tokens[" + i + "]." + f, true);
+                    }
+                }
+                String content = String.valueOf(t.get("content"));
+                int id = ((Number) t.get("id")).intValue();
+                added.put(content, id);
+                if (Boolean.TRUE.equals(t.get("normalized"))) {
+                    normalized.add(content);
+                }
+                if (Boolean.TRUE.equals(t.get("special"))) {
+                    special.add(content);
+                } else {
+                    literal.putIfAbsent(id, content.getBytes(StandardCharsets.UTF_8));   // decodes to its text
+                }
+            }
+        }
+        List<TokenizerFront.Norm> norms = new ArrayList<>();
+        normalizer(json.get("normalizer"), file, "normalizer", norms);
+        Pattern split = null;
+        TokenizerFront.Metaspace metaspace = null;
+        Object pre = json.get("pre_tokenizer");
+        if (fallback) {
+            if (pre != null) {
+                metaspace = metaspace(map(pre, file, "pre_tokenizer"), file);
+            }
+        } else {
+            split = Pattern.compile(splitPattern(pre, file), Pattern.UNICODE_CHARACTER_CLASS);
+        }
+        List<Integer> prefix = new ArrayList<>();
+        List<Integer> suffix = new ArrayList<>();
+        postProcessor(json.get("post_processor"), file, "post_processor", prefix, suffix);
+        List<String[]> replace = new ArrayList<>();
+        int strip = decoder(json.get("decoder"), file, fallback, replace);
+        return new TokenizerFront(added, normalized, special, norms, split, metaspace,
+                prefix.stream().mapToInt(Integer::intValue).toArray(), suffix.stream().mapToInt(Integer::intValue).toArray(),
+                replace, strip, splitSpecialTokens);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void normalizer(Object o, String file, String field, List<TokenizerFront.Norm> out) {
+        if (o == null) {
+            return;
+        }
+        Map<String, Object> n = map(o, file, field);
+        Object type = n.get("type");
+        if ("Sequence".equals(type) && n.get("normalizers") instanceof List<?> seq) {
+            for (int i = 0; i < seq.size(); i++) {
+                normalizer(seq.get(i), file, field + ".normalizers[" + i + "]", out);
+            }
+        } else if ("NFC".equals(type)) {
+            out.add(new TokenizerFront.Norm("NFC", null, null));
+        } else if ("Prepend".equals(type) && n.get("prepend") instanceof String p) {
+            out.add(new TokenizerFront.Norm("Prepend", p, null));
+        } else if ("Replace".equals(type) && n.get("pattern") instanceof Map<?, ?> pat && pat.get("String") instanceof String from
+                && n.get("content") instanceof String to) {
+            out.add(new TokenizerFront.Norm("Replace", from, to));
+        } else {
+            throw unsupported(file, field, type + " (supported: NFC, Prepend, Replace of a string, a Sequence of these)");
+        }
+    }
+
+    private static TokenizerFront.Metaspace metaspace(Map<String, Object> p, String file) {
+        if (!"Metaspace".equals(p.get("type")) || !(p.get("replacement") instanceof String r)) {
+            throw unsupported(file, "pre_tokenizer", p.get("type") + " (supported with byte_fallback: none, Metaspace)");
+        }
+        Object scheme = p.get("prepend_scheme");
+        if (scheme == null) {
+            scheme = Boolean.FALSE.equals(p.get("add_prefix_space")) ? "never" : "always";
+        }
+        if (!List.of("always", "first", "never").contains(scheme)) {
+            throw unsupported(file, "pre_tokenizer.prepend_scheme", scheme);
+        }
+        return new TokenizerFront.Metaspace(r, (String) scheme, !Boolean.FALSE.equals(p.get("split")));
+    }
+
+    /** TemplateProcessing's single-sequence template as ids before and after the text; ByteLevel changes no id. */
+    @SuppressWarnings("unchecked")
+    private static void postProcessor(Object o, String file, String field, List<Integer> prefix, List<Integer> suffix) {
+        if (o == null) {
+            return;
+        }
+        Map<String, Object> p = map(o, file, field);
+        Object type = p.get("type");
+        if ("ByteLevel".equals(type)) {
+            return;
+        }
+        if ("Sequence".equals(type) && p.get("processors") instanceof List<?> seq) {
+            for (int i = 0; i < seq.size(); i++) {
+                postProcessor(seq.get(i), file, field + ".processors[" + i + "]", prefix, suffix);
+            }
+            return;
+        }
+        if (!"TemplateProcessing".equals(type) || !(p.get("single") instanceof List<?> single)) {
+            throw unsupported(file, field, type + " (supported: ByteLevel, TemplateProcessing, a Sequence of these)");
+        }
+        Map<String, Object> tokens = map(p.get("special_tokens"), file, field + ".special_tokens");
+        boolean seen = false;
+        for (Object item : single) {
+            Map<String, Object> m = map(item, file, field + ".single[]");
+            if (m.containsKey("Sequence")) {
+                if (seen) {
+                    throw unsupported(file, field + ".single", "a template with the sequence twice");
+                }
+                seen = true;
+                continue;
+            }
+            Object name = map(m.get("SpecialToken"), file, field + ".single[].SpecialToken").get("id");
+            Map<String, Object> t = map(tokens.get(String.valueOf(name)), file, field + ".special_tokens." + name);
+            for (Object id : (List<Object>) t.get("ids")) {
+                (seen ? suffix : prefix).add(((Number) id).intValue());
+            }
+        }
+    }
+
+    /**
+     * Byte-level: no decoder or ByteLevel. Byte fallback: a Sequence of Replace (string), ByteFallback, Fuse and
+     * Strip of leading spaces, as LLaMA-2 and Mistral ship it; fills the replacements, returns the strip count.
+     */
+    private static int decoder(Object o, String file, boolean fallback, List<String[]> replace) {
+        Map<String, Object> d = o == null ? null : map(o, file, "decoder");
+        if (!fallback) {
+            if (d != null && !"ByteLevel".equals(d.get("type"))) {
+                throw unsupported(file, "decoder", d.get("type") + " (supported for a byte-level BPE: ByteLevel)");
+            }
+            return 0;
+        }
+        if (d == null || !"Sequence".equals(d.get("type")) || !(d.get("decoders") instanceof List<?> seq)) {
+            throw unsupported(file, "decoder", (d == null ? null : d.get("type"))
+                    + " (supported with byte_fallback: a Sequence of Replace, ByteFallback, Fuse, Strip)");
+        }
+        int strip = 0;
+        boolean bytes = false;
+        for (int i = 0; i < seq.size(); i++) {
+            Map<String, Object> s = map(seq.get(i), file, "decoder.decoders[" + i + "]");
+            Object type = s.get("type");
+            if ("Replace".equals(type) && s.get("pattern") instanceof Map<?, ?> pat && pat.get("String") instanceof String from
+                    && s.get("content") instanceof String to) {
+                replace.add(new String[]{from, to});
+            } else if ("ByteFallback".equals(type)) {
+                bytes = true;
+            } else if ("Strip".equals(type) && " ".equals(s.get("content")) && s.get("start") instanceof Number start
+                    && s.get("stop") instanceof Number stop && stop.intValue() == 0) {
+                strip = start.intValue();
+            } else if (!"Fuse".equals(type)) {
+                throw unsupported(file, "decoder.decoders[" + i + "]", s);
+            }
+        }
+        if (!bytes) {
+            throw unsupported(file, "decoder", "a Sequence without ByteFallback (byte tokens would decode as their names)");
+        }
+        return strip;
     }
 
     /** The special tokens of a tokenizer.json: id to text. */
@@ -137,7 +326,7 @@ public final class HfTokenizer {
         Map<String, Object> p = map(pre, file, "pre_tokenizer");
         if ("ByteLevel".equals(p.get("type"))) {
             byteLevelWithoutPrefixSpace(p, file, "pre_tokenizer");
-            return Boolean.FALSE.equals(p.get("use_regex")) ? "(?s).+" : GPT2_SPLIT;
+            return Boolean.FALSE.equals(p.get("use_regex")) ? WHOLE : GPT2_SPLIT;
         }
         if ("Sequence".equals(p.get("type")) && p.get("pretokenizers") instanceof List<?> seq && seq.size() == 2) {
             Map<String, Object> s = map(seq.get(0), file, "pre_tokenizer.pretokenizers[0]");
@@ -274,6 +463,9 @@ public final class HfTokenizer {
         m.put("vocab_size", t.vocabSize());
         BpeTokenizer.Specials s = t.specials();
         m.put("specials", Map.of("pad", s.pad(), "bos", s.bos(), "eos", s.eos(), "sep", s.sep()));
+        if (t.splitSpecialTokens()) {
+            m.put("split_special_tokens", true);   // written only when set, so earlier checkpoints read as before
+        }
         m.put("tokenizer", t.source());
         return m;
     }
@@ -284,6 +476,6 @@ public final class HfTokenizer {
         BpeTokenizer.Specials roles = new BpeTokenizer.Specials(((Number) s.get("pad")).intValue(),
                 ((Number) s.get("bos")).intValue(), ((Number) s.get("eos")).intValue(), ((Number) s.get("sep")).intValue());
         return read((Map<String, Object>) m.get("tokenizer"), ((Number) m.get("vocab_size")).intValue(), roles,
-                "checkpoint tokenizer.json");
+                "checkpoint tokenizer.json", Boolean.TRUE.equals(m.get("split_special_tokens")));
     }
 }

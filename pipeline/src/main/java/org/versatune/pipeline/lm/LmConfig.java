@@ -23,12 +23,20 @@ public record LmConfig(int vocabSize, int context, int dModel, int layers, int h
 
     /**
      * What the Llama family changes: RMSNorm (gain only, epsilon {@code normEps}) instead of LayerNorm, rotary
-     * position embeddings (base {@code ropeTheta}, halves rotated as in the published implementation) instead of
-     * learned positions, a SwiGLU MLP of width {@code hidden} (gate and up projections side by side in one matrix),
-     * grouped-query attention ({@code kvHeads} key/value heads, each shared by heads/kvHeads query heads), and an
-     * output head of its own unless {@code tiedHead}.
+     * position embeddings (base {@code ropeTheta}, halves rotated as in the published implementation, frequencies
+     * rescaled by {@code ropeScaling} when set) instead of learned positions, a SwiGLU MLP of width {@code hidden}
+     * (gate and up projections side by side in one matrix), grouped-query attention ({@code kvHeads} key/value
+     * heads, each shared by heads/kvHeads query heads), and an output head of its own unless {@code tiedHead}.
+     * Qwen2 adds biases to the query, key and value projections ({@code qkvBias}); Qwen3 normalises each query and
+     * key head with an RMSNorm of its own gain before the rotation ({@code qkNorm}) and may set a head size
+     * ({@code headDim}, 0 for d-model / heads) that the attention's width follows.
      */
-    public record Llama(int kvHeads, int hidden, double ropeTheta, double normEps, boolean tiedHead) implements Serializable {
+    public record Llama(int kvHeads, int hidden, double ropeTheta, double normEps, boolean tiedHead, int headDim,
+                        boolean qkvBias, boolean qkNorm, RopeScaling ropeScaling) implements Serializable {
+        public Llama(int kvHeads, int hidden, double ropeTheta, double normEps, boolean tiedHead) {
+            this(kvHeads, hidden, ropeTheta, normEps, tiedHead, 0, false, false, null);
+        }
+
         Map<String, Object> toJson() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("kv_heads", kvHeads);
@@ -36,12 +44,80 @@ public record LmConfig(int vocabSize, int context, int dModel, int layers, int h
             m.put("rope_theta", ropeTheta);
             m.put("norm_eps", normEps);
             m.put("tied_head", tiedHead);
+            // written only when set, so that earlier checkpoints read as before
+            if (headDim != 0) {
+                m.put("head_dim", headDim);
+            }
+            if (qkvBias) {
+                m.put("qkv_bias", true);
+            }
+            if (qkNorm) {
+                m.put("qk_norm", true);
+            }
+            if (ropeScaling != null) {
+                m.put("rope_scaling", ropeScaling.toJson());
+            }
             return m;
         }
 
         static Llama fromJson(Map<String, Object> m) {
             return new Llama(i(m, "kv_heads"), i(m, "hidden"), ((Number) m.get("rope_theta")).doubleValue(),
-                    ((Number) m.get("norm_eps")).doubleValue(), Boolean.TRUE.equals(m.get("tied_head")));
+                    ((Number) m.get("norm_eps")).doubleValue(), Boolean.TRUE.equals(m.get("tied_head")),
+                    m.get("head_dim") instanceof Number n ? n.intValue() : 0, Boolean.TRUE.equals(m.get("qkv_bias")),
+                    Boolean.TRUE.equals(m.get("qk_norm")),
+                    m.get("rope_scaling") instanceof Map<?, ?> r ? RopeScaling.fromJson(cast(r)) : null);
+        }
+    }
+
+    /**
+     * Rescaled rotary frequencies for contexts longer than the model was trained on. {@code linear}: every
+     * frequency divided by {@code factor}. {@code llama3} (Llama 3.1/3.2): wavelengths shorter than
+     * originalContext / highFreqFactor kept, those longer than originalContext / lowFreqFactor divided by the
+     * factor, the ones between interpolated smoothly from the one to the other.
+     */
+    public record RopeScaling(String type, double factor, double lowFreqFactor, double highFreqFactor,
+                              int originalContext) implements Serializable {
+        public static final String LINEAR = "linear";
+        public static final String LLAMA3 = "llama3";
+
+        public RopeScaling {
+            if (!LINEAR.equals(type) && !LLAMA3.equals(type)) {
+                throw new IllegalArgumentException("unsupported rope scaling type '" + type + "' (supported: linear, llama3)");
+            }
+        }
+
+        double scale(double invFreq) {
+            if (LINEAR.equals(type)) {
+                return invFreq / factor;
+            }
+            double wavelen = 2 * Math.PI / invFreq;
+            if (wavelen < originalContext / highFreqFactor) {
+                return invFreq;
+            }
+            if (wavelen > originalContext / lowFreqFactor) {
+                return invFreq / factor;
+            }
+            double smooth = (originalContext / wavelen - lowFreqFactor) / (highFreqFactor - lowFreqFactor);
+            return (1 - smooth) * invFreq / factor + smooth * invFreq;
+        }
+
+        Map<String, Object> toJson() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("type", type);
+            m.put("factor", factor);
+            if (LLAMA3.equals(type)) {
+                m.put("low_freq_factor", lowFreqFactor);
+                m.put("high_freq_factor", highFreqFactor);
+                m.put("original_max_position_embeddings", originalContext);
+            }
+            return m;
+        }
+
+        static RopeScaling fromJson(Map<String, Object> m) {
+            return new RopeScaling(String.valueOf(m.get("type")), ((Number) m.get("factor")).doubleValue(),
+                    m.get("low_freq_factor") instanceof Number n ? n.doubleValue() : 0,
+                    m.get("high_freq_factor") instanceof Number n ? n.doubleValue() : 0,
+                    m.get("original_max_position_embeddings") instanceof Number n ? n.intValue() : 0);
         }
     }
 
@@ -69,10 +145,12 @@ public record LmConfig(int vocabSize, int context, int dModel, int layers, int h
             throw new IllegalArgumentException("activation must be gelu, gelu-tanh or relu (silu, without biases, in the "
                     + "Llama family), got " + activation);
         }
-        if (llama != null && (heads % llama.kvHeads() != 0 || (dModel / heads) % 2 != 0 || llama.hidden() < 1)) {
+        boolean ownHeadDim = llama != null && llama.headDim() != 0;
+        if (llama != null && (heads % llama.kvHeads() != 0 || (ownHeadDim ? llama.headDim() : dModel / heads) % 2 != 0
+                || llama.hidden() < 1)) {
             throw new IllegalArgumentException("invalid Llama shape (heads a multiple of kv heads, even head size): " + this);
         }
-        if (dModel % heads != 0) {
+        if (!ownHeadDim && dModel % heads != 0) {
             throw new IllegalArgumentException("d-model " + dModel + " is not divisible by heads " + heads);
         }
         if (vocabSize < 256 || context < 2 || layers < 1 || mlpRatio < 1) {
@@ -88,7 +166,12 @@ public record LmConfig(int vocabSize, int context, int dModel, int layers, int h
     }
 
     public int headDim() {
-        return dModel / heads;
+        return llama != null && llama.headDim() != 0 ? llama.headDim() : dModel / heads;
+    }
+
+    /** Columns of the attention's output (heads x head size), d-model unless the head size is set. */
+    public int attnWidth() {
+        return heads * headDim();
     }
 
     public int hidden() {
@@ -114,7 +197,10 @@ public record LmConfig(int vocabSize, int context, int dModel, int layers, int h
         long d = dModel;
         long h = hidden();
         long norms = llama != null ? 2 * d : 4 * d;
-        return norms + d * qkvWidth() + d * d + d * mlpWidth() + h * d + (biases ? 3 * d + d + h + d : 0);
+        long qkNorms = llama != null && llama.qkNorm() ? 2L * headDim() : 0;
+        long qkvBias = biases || llama != null && llama.qkvBias() ? qkvWidth() : 0;
+        return norms + qkNorms + d * qkvWidth() + qkvBias + (long) attnWidth() * d + d * mlpWidth() + h * d
+                + (biases ? d + h + d : 0);
     }
 
     public long numParams() {
@@ -134,8 +220,8 @@ public record LmConfig(int vocabSize, int context, int dModel, int layers, int h
      */
     public double trainFlopsPerToken(int seqLen) {
         double d = dModel;
-        double matmul = layers * (2 * d * qkvWidth() + 2 * d * d + 2 * d * mlpWidth() + 2 * d * hidden());
-        double attention = layers * 2.0 * 2.0 * seqLen * d;
+        double matmul = layers * (2 * d * qkvWidth() + 2 * d * attnWidth() + 2 * d * mlpWidth() + 2 * d * hidden());
+        double attention = layers * 2.0 * 2.0 * seqLen * attnWidth();
         double head = 2.0 * d * vocabSize;
         return 3 * (matmul + attention + head);
     }

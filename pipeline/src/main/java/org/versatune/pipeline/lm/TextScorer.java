@@ -8,7 +8,8 @@ import java.util.stream.IntStream;
 
 /**
  * What a model makes of one text, in the terms any reference implementation can reproduce: the text's token ids
- * (no start token added), the mean next-token NLL in nats over positions 1..n-1 (each token predicted from the ones
+ * as Hugging Face's tokenizer gives them by default (an imported tokenizer's template adds its tokens, e.g.
+ * LLaMA-2's {@code <s>}; ours and GPT-2's add none), the mean next-token NLL in nats over positions 1..n-1 (each token predicted from the ones
  * before it), and the five largest logits at the last position. Texts longer than the context are cut to it.
  */
 public final class TextScorer {
@@ -19,7 +20,7 @@ public final class TextScorer {
     }
 
     public static Scored score(TransformerLm model, BpeTokenizer tok, String text) {
-        int[] all = tok.encode(text);
+        int[] all = tok.encode(text, true);
         int ctx = model.config().context();
         int[] ids = all.length > ctx ? Arrays.copyOf(all, ctx) : all;
         if (ids.length == 0) {

@@ -66,8 +66,9 @@ public final class TransformerLm {
     }
 
     /**
-     * cos and sin of position x frequency, frequency j = theta^(-2j / headDim); the frequencies and their products
-     * with positions are rounded to fp32 first, as the published implementation computes them.
+     * cos and sin of position x frequency, frequency j = theta^(-2j / headDim) (rescaled when the config says so);
+     * the frequencies and their products with positions are rounded to fp32 first, as the published
+     * implementation computes them.
      */
     private static INDArray[] ropeTables(LmConfig cfg, DataType dtype) {
         int half = cfg.headDim() / 2;
@@ -75,6 +76,9 @@ public final class TransformerLm {
         double[] sin = new double[cos.length];
         for (int j = 0; j < half; j++) {
             float inv = (float) (1.0 / Math.pow(cfg.llama().ropeTheta(), (2.0 * j) / cfg.headDim()));
+            if (cfg.llama().ropeScaling() != null) {
+                inv = (float) cfg.llama().ropeScaling().scale(inv);
+            }
             for (int p = 0; p < cfg.context(); p++) {
                 double angle = (float) (p * inv);
                 cos[p * half + j] = Math.cos(angle);
@@ -101,6 +105,10 @@ public final class TransformerLm {
         for (Weights.Block b : m.w.blocks) {
             b.ln1G.assign(1);
             b.ln2G.assign(1);
+            if (b.qNorm != null) {
+                b.qNorm.assign(1);
+                b.kNorm.assign(1);
+            }
             fill(b.wqkv, rnd, 0.02);
             fill(b.wo, rnd, outScale);
             fill(b.w1, rnd, 0.02);
@@ -174,6 +182,8 @@ public final class TransformerLm {
         final INDArray dA;                        // d SwiGLU output; null without the gate
         final INDArray kRep, vRep, dkRep, dvRep;  // keys/values repeated per query head; null without grouping
         final INDArray cos, sin, ropeTmp;         // rotary tables per row; null without rotary positions
+        final INDArray[] qkXhat, qkRstd;          // per-head query/key norm inputs normalised, 1/rms; null without
+        final INDArray dAtt;                      // d attention output [n, attnWidth]: dTmp when that is d wide
         final boolean training;
 
         Activations(int b, int t, boolean training) {
@@ -204,7 +214,7 @@ public final class TransformerLm {
                 h1[l] = arena.view(p + "h1." + l, n, d);
                 qkv[l] = arena.view(p + "qkv." + l, n, cfg.qkvWidth());
                 prob[l] = arena.view(p + "prob." + l, b, heads, t, t);
-                att[l] = arena.view(p + "att." + l, n, d);
+                att[l] = arena.view(p + "att." + l, n, cfg.attnWidth());
                 xhat2[l] = arena.view(p + "xhat2." + l, n, d);
                 rstd2[l] = arena.view(p + "rstd2." + l, n, 1);
                 h2[l] = arena.view(p + "h2." + l, n, d);
@@ -236,7 +246,16 @@ public final class TransformerLm {
                 return m;
             });
             onesB = arena.view("onesB", b).assign(1).reshape(1, b);
-            onesN = training && cfg.biases() ? arena.view("onesN", n).assign(1).reshape(1, n) : null;
+            boolean anyBias = cfg.biases() || cfg.llama() != null && cfg.llama().qkvBias();
+            onesN = training && anyBias ? arena.view("onesN", n).assign(1).reshape(1, n) : null;
+            boolean qkNorm = cfg.llama() != null && cfg.llama().qkNorm();
+            qkXhat = qkNorm ? new INDArray[slots] : null;
+            qkRstd = qkNorm ? new INDArray[slots] : null;
+            for (int l = 0; qkNorm && l < slots; l++) {
+                qkXhat[l] = arena.view(p + "qkXhat." + l, n, (long) (heads + cfg.kvHeads()) * dh);
+                qkRstd[l] = arena.view(p + "qkRstd." + l, n, heads + cfg.kvHeads());
+            }
+            dAtt = !training ? null : cfg.attnWidth() == d ? dTmp : arena.view("dAtt", n, cfg.attnWidth());
             boolean gated = cfg.llama() != null;
             dA = training && gated ? arena.view("dA", n, h) : null;
             boolean grouped = cfg.kvHeads() != heads;
@@ -339,6 +358,36 @@ public final class TransformerLm {
             tmp.assign(x1);
             x1.muli(cos).subi(x2.mul(sin).muli(sign));
             x2.muli(cos).addi(tmp.muli(sin).muli(sign));
+        }
+    }
+
+    /**
+     * Qwen3's RMSNorm over each query and key head of {@code qkv} [rows, qkvWidth], in place, before the rotation;
+     * keeps each head's normalised input and 1/rms (in xhat, rstd) for the backward pass.
+     */
+    private void qkNorm(INDArray qkv, Weights.Block p, INDArray xhat, INDArray rstd) {
+        int dh = cfg.headDim();
+        for (int h = 0; h < cfg.heads() + cfg.kvHeads(); h++) {
+            INDArray x = qkv.get(all(), interval(h * dh, (h + 1) * dh));
+            INDArray r = rstd.get(all(), interval(h, h + 1));
+            INDArray xh = xhat.get(all(), interval(h * dh, (h + 1) * dh));
+            r.assign(Transforms.pow(x.mul(x).mean(true, 1).addi(cfg.llama().normEps()), -0.5, false));
+            xh.assign(x).muliColumnVector(r);
+            x.assign(xh).muliRowVector(h < cfg.heads() ? p.qNorm : p.kNorm);
+        }
+    }
+
+    /** dqkv's query and key heads become gradients before the per-head norm; the gains' gradients accumulate. */
+    private void qkNormBackward(INDArray dqkv, Weights.Block p, Weights.Block gp, INDArray xhat, INDArray rstd) {
+        int dh = cfg.headDim();
+        for (int h = 0; h < cfg.heads() + cfg.kvHeads(); h++) {
+            boolean query = h < cfg.heads();
+            INDArray dOut = dqkv.get(all(), interval(h * dh, (h + 1) * dh));
+            INDArray xh = xhat.get(all(), interval(h * dh, (h + 1) * dh));
+            (query ? gp.qNorm : gp.kNorm).addi(dOut.mul(xh).sum(true, 0));
+            INDArray dxhat = dOut.mulRowVector(query ? p.qNorm : p.kNorm);
+            INDArray m2 = dxhat.mul(xh).mean(true, 1);
+            dOut.assign(dxhat.subi(xh.mulColumnVector(m2)).muliColumnVector(rstd.get(all(), interval(h, h + 1))));
         }
     }
 
@@ -498,6 +547,9 @@ public final class TransformerLm {
     private void attentionForward(Activations a, Weights.Block p, int s) {
         mm(a.h1[s], false, p.wqkv, false, a.qkv[s], 0);
         addBias(a.qkv[s], p.bqkv);
+        if (a.qkXhat != null) {
+            qkNorm(a.qkv[s], p, a.qkXhat[s], a.qkRstd[s]);
+        }
         if (a.cos != null) {
             rope(a.qkv[s], a.cos, a.sin, false, a.ropeTmp);
         }
@@ -517,10 +569,10 @@ public final class TransformerLm {
     private void attentionBackward(Activations a, Weights.Block p, Weights.Block gp, int l) {
         mm(a.att[l], true, a.dRes, false, gp.wo, 1);
         biasGrad(a.onesN, a.dRes, gp.bo);
-        mm(a.dRes, false, p.wo, true, a.dTmp, 0);
+        mm(a.dRes, false, p.wo, true, a.dAtt, 0);
         INDArray[] qkv = heads(a.qkv[l], a.b, a.t);
         INDArray[] dqkv = heads(a.dqkv, a.b, a.t);
-        INDArray dO = headsView(a.dTmp, a.b, a.t);
+        INDArray dO = headsView(a.dAtt, a.b, a.t);
         INDArray prob = a.prob[l];
         INDArray keys = repeatKv(qkv[1], a.kRep);   // the forward's repeated copies, rebuilt for this layer
         INDArray values = repeatKv(qkv[2], a.vRep);
@@ -541,6 +593,9 @@ public final class TransformerLm {
         }
         if (a.cos != null) {
             rope(a.dqkv, a.cos, a.sin, true, a.ropeTmp);   // gradients of the queries and keys before rotation
+        }
+        if (a.qkXhat != null) {
+            qkNormBackward(a.dqkv, p, gp, a.qkXhat[l], a.qkRstd[l]);
         }
         mm(a.h1[l], true, a.dqkv, false, gp.wqkv, 1);
         biasGrad(a.onesN, a.dqkv, gp.bqkv);
@@ -723,6 +778,8 @@ public final class TransformerLm {
         final INDArray cos;
         final INDArray sin;
         final INDArray ropeTmp;
+        final INDArray qkXhat;
+        final INDArray qkRstd;
 
         KvCache(int rows) {
             this.rows = rows;
@@ -738,7 +795,7 @@ public final class TransformerLm {
             rstd = Nd4j.zeros(dtype, rows, 1);
             hBuf = Nd4j.zeros(dtype, rows, d);
             qkv = Nd4j.zeros(dtype, rows, cfg.qkvWidth());
-            att = Nd4j.zeros(dtype, rows, d);
+            att = Nd4j.zeros(dtype, rows, cfg.attnWidth());
             u = Nd4j.zeros(dtype, rows, cfg.mlpWidth());
             s = Nd4j.zeros(dtype, rows, cfg.hidden());
             logits = Nd4j.zeros(dtype, rows, cfg.vocabSize());
@@ -746,6 +803,9 @@ public final class TransformerLm {
             cos = rotary ? Nd4j.zeros(dtype, rows, cfg.headDim() / 2) : null;
             sin = rotary ? Nd4j.zeros(dtype, rows, cfg.headDim() / 2) : null;
             ropeTmp = rotary ? Nd4j.zeros(dtype, rows, cfg.headDim() / 2) : null;
+            boolean qkNorm = cfg.llama() != null && cfg.llama().qkNorm();
+            qkXhat = qkNorm ? Nd4j.zeros(dtype, rows, (long) (cfg.heads() + cfg.kvHeads()) * cfg.headDim()) : null;
+            qkRstd = qkNorm ? Nd4j.zeros(dtype, rows, cfg.heads() + cfg.kvHeads()) : null;
         }
 
         public int rows() {
@@ -788,6 +848,9 @@ public final class TransformerLm {
             norm(c.x, p.ln1G, p.ln1B, c.xhat, c.rstd, c.hBuf);
             mm(c.hBuf, false, p.wqkv, false, c.qkv, 0);
             addBias(c.qkv, p.bqkv);
+            if (c.qkXhat != null) {
+                qkNorm(c.qkv, p, c.qkXhat, c.qkRstd);
+            }
             if (c.cos != null) {
                 rope(c.qkv, c.cos, c.sin, false, c.ropeTmp);
             }

@@ -14,7 +14,8 @@ final class Weights {
 
     static final class Block {
         INDArray ln1G, ln1B, wqkv, wo, ln2G, ln2B, w1, w2;   // wqkv [d, qkvWidth], w1 [d, mlpWidth]
-        INDArray bqkv, bo, b1, b2;   // [1, n] each; null without biases
+        INDArray bqkv, bo, b1, b2;   // [1, n] each; null without biases (Qwen2: bqkv only)
+        INDArray qNorm, kNorm;       // [1, headDim] per-head RMSNorm gains of queries and keys (Qwen3); else null
     }
 
     private long offset;
@@ -33,8 +34,10 @@ final class Weights {
             b.ln1G = take(1, d);
             b.ln1B = rms ? null : take(1, d);
             b.wqkv = take(d, c.qkvWidth());
-            b.bqkv = c.biases() ? take(1, 3 * d) : null;
-            b.wo = take(d, d);
+            b.bqkv = c.biases() || rms && c.llama().qkvBias() ? take(1, c.qkvWidth()) : null;
+            b.qNorm = rms && c.llama().qkNorm() ? take(1, c.headDim()) : null;
+            b.kNorm = rms && c.llama().qkNorm() ? take(1, c.headDim()) : null;
+            b.wo = take(c.attnWidth(), d);
             b.bo = c.biases() ? take(1, d) : null;
             b.ln2G = take(1, d);
             b.ln2B = rms ? null : take(1, d);

@@ -262,6 +262,7 @@ public final class KnowledgeProbe {
             used.put("confidence_threshold", clf.getConfidenceThreshold());
             used.put("seed", settings.seed());
             used.put("model", modelDir);
+            used.put("split_special_tokens", model == null ? null : model.tokenizer().splitSpecialTokens());
             used.put("samples_input", external.samples());
             used.put("calibration_samples", external.calibration());
             used.put("classifier", classifierDir);

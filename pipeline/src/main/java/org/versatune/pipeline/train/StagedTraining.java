@@ -274,6 +274,7 @@ public final class StagedTraining {
             at.model().save(conf, path("model"));
             Map<String, Object> stats = new LinkedHashMap<>();
             stats.put("strategy", initial.getKey());
+            stats.put("split_special_tokens", at.model().tokenizer().splitSpecialTokens());
             stats.put("reweight", in.reweight());
             stats.put("stages", in.stages());
             stats.put("stage_size", in.size());

@@ -21,9 +21,15 @@ class TransformerLmTest {
     /** The Llama family: RMSNorm, rotary positions, SwiGLU; grouped key/value heads and an untied head, or neither. */
     static final LmConfig TINY_LLAMA_GQA = LmConfig.llama(264, 6, 8, 2, 2, new LmConfig.Llama(1, 12, 10000, 1e-5, false));
     static final LmConfig TINY_LLAMA_TIED = LmConfig.llama(264, 6, 8, 2, 2, new LmConfig.Llama(2, 12, 500, 1e-6, true));
+    /**
+     * Qwen2's q/k/v biases and Qwen3's per-head query/key norms with a head size (6) other than d-model / heads,
+     * under llama3 rope scaling (a shape no family has, that exercises every option's backward pass at once).
+     */
+    static final LmConfig TINY_QWEN = LmConfig.llama(264, 6, 8, 2, 2, new LmConfig.Llama(1, 12, 10000, 1e-6, false, 6,
+            true, true, new LmConfig.RopeScaling(LmConfig.RopeScaling.LLAMA3, 8, 1, 4, 4)));
 
     static Stream<LmConfig> shapes() {
-        return Stream.of(TINY, TINY_GPT2, TINY_LLAMA_GQA, TINY_LLAMA_TIED);
+        return Stream.of(TINY, TINY_GPT2, TINY_LLAMA_GQA, TINY_LLAMA_TIED, TINY_QWEN);
     }
 
     static Batch randomBatch(LmConfig c, int rows, int len, long seed, boolean partialMask) {
