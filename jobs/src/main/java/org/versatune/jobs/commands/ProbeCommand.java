@@ -29,6 +29,12 @@ public final class ProbeCommand extends StageCommand {
                     + "trained on are always left out)")
     List<String> calibration;
 
+    @Option(names = "--data-root", paramLabel = "DIR",
+            description = "the folder that holds the base's pretraining text folder, for a model that moved or whose data did "
+                    + "(a model records its held-out documents relative to the data root it was pretrained from; default: "
+                    + "versatune.probe.data-root, else the recorded root)")
+    String dataRoot;
+
     @Option(names = "--samples-input", arity = "1..*", paramLabel = "PATHS",
             description = "texts the model wrote elsewhere (JSON Lines or Parquet: text, optional id) instead of generating them")
     List<String> samplesInput;
@@ -44,6 +50,9 @@ public final class ProbeCommand extends StageCommand {
     @Override
     public Integer call() {
         var settings = calibration == null ? common.settings() : common.settings().with("probe.calibration.input", calibration);
+        if (dataRoot != null) {
+            settings = settings.with("probe.data-root", dataRoot);
+        }
         Map<String, Object> stats = KnowledgeProbe.run(spark(), settings, model, classifier, samples,
                 new KnowledgeProbe.External(samplesInput, calibrationSamples), output, common.overwrite());
         report(String.format("probe: %s samples, %s unlabeled; estimate (%s) %s%s -> %s/%s", stats.get("samples"),

@@ -23,23 +23,58 @@ import static org.apache.spark.sql.functions.col;
  * the checkpoint as {@value #FILE}. The probe calibrates on the held-out ones by default and never on a trained
  * one, so the model's continuations are not recitations of its training text.
  */
-public record PretrainDocuments(List<String> inputs, List<String> files, long seed, double heldoutFraction,
+public record PretrainDocuments(List<String> inputs, String dataRoot, List<String> files, long seed, double heldoutFraction,
                                 Map<String, List<String>> heldout, Map<String, List<String>> trained) {
     public static final String FILE = "pretrain-documents.json";
 
-    /** Collects the ids (a few tens of bytes per document) of documents with columns id, domain, heldout. */
+    /**
+     * Collects the ids (a few tens of bytes per document) of documents with columns id, domain, heldout. The files
+     * are recorded relative to a data root (the folder above the one that holds them all), so a model that moves to
+     * another machine, or into git, finds its text again under the root its user names.
+     */
     static PretrainDocuments of(Dataset<Row> docs, List<String> inputs, List<String> files, long seed, double fraction) {
         Map<String, List<String>> held = new TreeMap<>();
         Map<String, List<String>> trained = new TreeMap<>();
         for (Row r : docs.select(col("domain"), col("id"), col("heldout")).orderBy("domain", "id").collectAsList()) {
             (r.getBoolean(2) ? held : trained).computeIfAbsent(r.getString(0), d -> new ArrayList<>()).add(r.getString(1));
         }
-        return new PretrainDocuments(inputs, files, seed, fraction, held, trained);
+        Path root = dataRoot(files);
+        List<String> relative = new ArrayList<>();
+        for (String f : files) {
+            relative.add(root == null ? f : root.toUri().relativize(new Path(f).toUri()).getPath());
+        }
+        return new PretrainDocuments(inputs, root == null ? null : root.toString(), relative, seed, fraction, held, trained);
+    }
+
+    /** The parent of the deepest folder holding every file (null when there is none). */
+    static Path dataRoot(List<String> files) {
+        Path common = null;
+        for (String f : files) {
+            Path dir = new Path(f).getParent();
+            if (common == null) {
+                common = dir;
+            }
+            while (common != null && !(dir.toString() + "/").startsWith(common.toString().endsWith("/") ? common.toString()
+                    : common + "/")) {
+                common = common.getParent();
+            }
+        }
+        return common == null ? null : common.getParent();
+    }
+
+    /**
+     * The files' paths: under {@code root} when given, else under the recorded data root (a record without one holds
+     * full paths).
+     */
+    public List<String> files(String root) {
+        String base = root != null ? root : dataRoot;
+        return base == null ? files : files.stream().map(f -> new Path(base, f).toString()).toList();
     }
 
     public void write(Configuration conf, String modelDir) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("inputs", inputs);
+        m.put("data_root", dataRoot);
         m.put("files", files);
         m.put("seed", seed);
         m.put("heldout_fraction", heldoutFraction);
@@ -61,7 +96,7 @@ public record PretrainDocuments(List<String> inputs, List<String> files, long se
         }
         Map<String, Object> m = Json.readMap(conf, p.toString());
         try {
-            return new PretrainDocuments((List<String>) m.get("inputs"), (List<String>) m.get("files"),
+            return new PretrainDocuments((List<String>) m.get("inputs"), (String) m.get("data_root"), (List<String>) m.get("files"),
                     ((Number) m.get("seed")).longValue(), ((Number) m.get("heldout_fraction")).doubleValue(),
                     (Map<String, List<String>>) m.get("heldout"), (Map<String, List<String>>) m.get("trained"));
         } catch (ClassCastException | NullPointerException e) {

@@ -1,7 +1,10 @@
 package org.versatune.pipeline.probe;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.versatune.pipeline.classify.ClassifierWeights;
+import org.versatune.pipeline.domain.Domains;
 import org.versatune.pipeline.lm.LmCheckpoint;
 import org.versatune.pipeline.lm.TransformerLm;
 import org.versatune.pipeline.util.Bootstrap;
@@ -42,9 +45,10 @@ public final class FirstTokenMixture {
 
     /** The estimate: token shares with their bootstrap interval, and how well the mixture explains the model. */
     public record Result(Quantifiers.Estimate estimate, double[] windowShares, double kl, double effectiveDraws,
-                         long[] documents, long[] windows) {
+                         long[] documents, long[] windows, int draws, int fitIterations, boolean fitConverged) {
     }
 
+    private static final Logger LOG = LoggerFactory.getLogger(FirstTokenMixture.class);
     private final int k;
     private final int vocab;
     private final int context;
@@ -124,6 +128,10 @@ public final class FirstTokenMixture {
         return Quantifiers.mixtureWeights(p, g, Quantifiers.uniform(g.length));
     }
 
+    static Quantifiers.MixtureFit fitWithEnd(double[] p, double[][] g) {
+        return Quantifiers.mixtureFit(p, g, Quantifiers.uniform(g.length));
+    }
+
     /**
      * The empirical distribution of n draws from p: independent Poisson counts (normal beyond a mean of 30),
      * normalised, which for large n is the multinomial's distribution without drawing n times.
@@ -186,6 +194,18 @@ public final class FirstTokenMixture {
         return t;
     }
 
+    /** Why the reference cannot support the estimate (a domain without a document), or null when it can. */
+    public static String missingDomain(List<Document> reference, Domains domains) {
+        boolean[] seen = new boolean[domains.size()];
+        reference.forEach(d -> seen[d.domain()] = true);
+        for (int i = 0; i < seen.length; i++) {
+            if (!seen[i]) {
+                return "the reference text holds no document of domain '" + domains.name(i) + "'";
+            }
+        }
+        return null;
+    }
+
     /** Token shares of the mixture behind {@code p}, with a bootstrap interval of {@code draws} draws. */
     public Result estimate(double[] p, List<Document> docs, int draws, long seed) {
         if (p.length != vocab) {
@@ -198,7 +218,12 @@ public final class FirstTokenMixture {
             }
         }
         double[][] g = all.components();
-        double[] w = fit(p, g);
+        Quantifiers.MixtureFit end = fitWithEnd(p, g);
+        double[] w = end.weights();
+        if (!end.converged()) {
+            LOG.warn("first-token estimate: the mixture fit stopped at its iteration cap ({}) before converging; its shares "
+                    + "are reported with fit_converged = false", end.iterations());
+        }
         double[] shares = tokenShares(w, all.windowLength());
         double kl = kl(p, w, g);
         double n = Math.min(1e9, Math.max(100, (vocab - 1) / (2 * Math.max(kl, 1e-12))));
@@ -216,6 +241,7 @@ public final class FirstTokenMixture {
             }
             return tokenShares(Quantifiers.mixtureWeights(resample(p, n, rnd), c.components(), w), c.windowLength());
         });
-        return new Result(Quantifiers.summarise(shares, got), w, kl, n, all.documents, all.windows);
+        return new Result(Quantifiers.summarise(shares, got), w, kl, n, all.documents, all.windows, draws, end.iterations(),
+                end.converged());
     }
 }

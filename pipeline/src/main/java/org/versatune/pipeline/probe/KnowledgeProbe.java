@@ -36,6 +36,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 import static org.apache.spark.sql.functions.col;
 
@@ -228,10 +229,24 @@ public final class KnowledgeProbe {
                 post[i] = posterior(domains, rows.get(i).getJavaMap(2));
                 generatedTokens += rows.get(i).getInt(3);
             }
-            ProbeCalibration.Result cal = external.calibration() != null
-                    ? ProbeCalibration.fromSamples(spark, settings, clf, external.calibration())
-                    : ProbeCalibration.measure(spark, settings, modelDir, model, clf, probe.getStringList("calibration.input"),
-                    Seeds.derive(seed, "calibration"));
+            // the evidence beside the samples, each independent of the others: what is missing is said, not dropped
+            Map<String, Object> evidence = new LinkedHashMap<>();
+            ProbeCalibration.Texts texts = model == null ? ProbeCalibration.Texts.none("no model")
+                    : ProbeCalibration.texts(spark, settings, modelDir, probe.getStringList("calibration.input"),
+                    probe.getString("data-root"));
+            evidence.put("reference_text", texts.found() ? texts.source() + ": " + texts.read() : "none: " + texts.missing());
+            ProbeCalibration.Result cal;
+            if (external.calibration() != null) {
+                cal = ProbeCalibration.fromSamples(spark, settings, clf, external.calibration());
+                evidence.put("calibration", "continuations made elsewhere: " + external.calibration());
+            } else {
+                ProbeCalibration.Outcome o = ProbeCalibration.measure(spark, settings, model, clf, texts, Seeds.derive(seed, "calibration"));
+                cal = o.result();
+                evidence.put("calibration", cal != null ? "continuations of " + texts.source() + " documents" : "none: " + o.missing());
+                if (cal == null) {
+                    LOG.warn("probe: no calibration ({}); the estimates that need one are not made", o.missing());
+                }
+            }
             if (cal != null) {
                 // the continuations and the domain of their prompts, in the form --calibration-samples reads
                 StringBuilder lines = new StringBuilder();
@@ -245,12 +260,24 @@ public final class KnowledgeProbe {
                 Json.writeText(conf, out.path(CALIBRATION_SAMPLES), lines.toString());
             }
             FirstTokenMixture.Result firstToken = null;
-            if (model != null && cal != null && cal.reference() != null) {
+            List<FirstTokenMixture.Document> reference = null;
+            String noFirstToken = model == null ? "no model" : !texts.found() ? "no reference text: " + texts.missing() : null;
+            if (noFirstToken == null) {
+                reference = ProbeCalibration.reference(spark, settings, texts, model.tokenizer(), seed);
+                noFirstToken = FirstTokenMixture.missingDomain(reference, domains);
+            }
+            if (noFirstToken == null) {
                 spark.sparkContext().setJobDescription("probe: first-token estimate");
                 firstToken = new FirstTokenMixture(domains.size(), model.config().vocabSize(), model.config().context())
-                        .estimate(FirstTokenMixture.firstTokenDistribution(model), cal.reference(),
-                                Math.min(probe.getInt("interval-draws"), ProbeDistribution.OTHER_DRAWS),
+                        .estimate(FirstTokenMixture.firstTokenDistribution(model), reference, probe.getInt("interval-draws"),
                                 Seeds.derive(seed, "first-token"));
+                evidence.put("first_token", "ran on " + reference.size() + " reference documents");
+            } else {
+                evidence.put("first_token", "not run: " + noFirstToken);
+                LOG.warn("probe: the first-token estimate could not run ({})", noFirstToken);
+            }
+            if (texts.found()) {
+                texts.all().unpersist();
             }
             Map<String, Object> dist = ProbeDistribution.build(domains, new Quantifiers.Labels(label, post), cal, firstToken,
                     confusion, priors(metrics, domains), probe, Seeds.derive(seed, "interval"));
@@ -267,6 +294,12 @@ public final class KnowledgeProbe {
             used.put("calibration_samples", external.calibration());
             used.put("classifier", classifierDir);
             dist.put("settings", used);
+            dist.put("evidence", evidence);
+            if (reference != null) {
+                Map<String, List<String>> ids = new TreeMap<>();
+                reference.forEach(d -> ids.computeIfAbsent(domains.name(d.domain()), x -> new ArrayList<>()).add(d.id()));
+                dist.put("first_token_documents", ids);
+            }
             Json.write(conf, out.path(DISTRIBUTION), dist);
             Map<String, Object> stats = new LinkedHashMap<>();
             stats.put("samples", samples);

@@ -56,7 +56,7 @@ public final class ProbeCalibration {
     /** The continuations (true domain, label, posterior) and where their prompts came from. */
     public record Result(Quantifiers.Calibration rows, long[][] counts, String source, List<String> inputs,
                          Map<String, List<String>> documents, long excludedTrained, int promptsPerDomain, int promptTokens,
-                         List<ExternalSamples.Sample> continuations, List<FirstTokenMixture.Document> reference) {
+                         List<ExternalSamples.Sample> continuations) {
         public Map<String, Object> toJson(Domains domains) {
             List<String> labels = new ArrayList<>(domains.names());
             labels.add(Domains.UNLABELED);
@@ -70,11 +70,6 @@ public final class ProbeCalibration {
             m.put("labels", labels);
             m.put("counts", counts);
             m.put("documents", documents);
-            if (reference != null) {
-                Map<String, List<String>> ids = new TreeMap<>();
-                reference.forEach(d -> ids.computeIfAbsent(domains.name(d.domain()), x -> new ArrayList<>()).add(d.id()));
-                m.put("first_token_documents", ids);
-            }
             return m;
         }
     }
@@ -107,13 +102,25 @@ public final class ProbeCalibration {
     }
 
     /**
-     * Calibrates on {@code inputs} when given, else on the documents the base held out at pretraining; null (with a
-     * warning) when neither exists.
+     * The text of known domains the probe reads beside the model: {@code inputs} when given, else the documents the
+     * base held out at pretraining (found under the data root it recorded, or {@code dataRoot} when given). Documents
+     * the base trained on are left out of {@code unseen} (what the model may continue), and kept in {@code all}
+     * (what the first-token estimate may count: the model never reads it). {@code missing} says why there is none.
      */
-    public static Result measure(SparkSession spark, Settings settings, String modelDir, LmCheckpoint model,
-                                 DomainClassifierModel clf, List<String> inputs, long seed) {
+    public record Texts(Dataset<Row> all, Dataset<Row> unseen, String source, List<String> read, long excludedTrained,
+                        String missing) {
+        static Texts none(String why) {
+            return new Texts(null, null, null, List.of(), 0, why);
+        }
+
+        public boolean found() {
+            return missing == null;
+        }
+    }
+
+    public static Texts texts(SparkSession spark, Settings settings, String modelDir, List<String> inputs, String dataRoot) {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
-        PretrainDocuments record = PretrainDocuments.read(conf, modelDir);
+        PretrainDocuments record = modelDir == null ? null : PretrainDocuments.read(conf, modelDir);
         String source;
         List<String> read;
         if (!inputs.isEmpty()) {
@@ -121,46 +128,75 @@ public final class ProbeCalibration {
             read = inputs;
         } else if (record != null) {
             source = "heldout";
-            read = record.files();
+            read = record.files(dataRoot.isEmpty() ? null : dataRoot);
             for (String f : read) {
                 if (!exists(conf, f)) {
-                    LOG.warn("no calibration: {} names its held-out documents in {}, which is not readable here; pass the "
-                            + "pretraining text with probe --calibration PATHS (what the base trained on is left out)", modelDir, f);
-                    return null;
+                    return Texts.none(modelDir + " names its held-out pretraining documents in " + f + ", which is not "
+                            + "there" + (record.dataRoot() == null ? "" : " (data root " + (dataRoot.isEmpty()
+                            ? record.dataRoot() + " as recorded" : dataRoot) + ")") + "; pass the folder that holds the "
+                            + "pretraining text's folder with --data-root DIR (versatune.probe.data-root), or the text itself "
+                            + "with --calibration PATHS (what the base trained on is left out)");
                 }
             }
         } else {
-            LOG.warn("no calibration: {} records no held-out pretraining documents and no calibration input was given "
-                    + "(probe --calibration PATHS)", modelDir);
-            return null;
+            return Texts.none((modelDir == null ? "no model" : modelDir + " records no held-out pretraining documents")
+                    + " and no reference text was given (probe --calibration PATHS)");
         }
+        spark.sparkContext().setJobDescription("probe: reference text");
+        Dataset<Row> all = Ingest.read(spark, settings, read, null).records()
+                .filter(col("kind").equalTo("text").and(col("domain").isNotNull()))
+                .select(col("id"), col("domain"), col("text"))
+                .persist(StorageLevel.MEMORY_AND_DISK());   // counted, then used: read the input once
+        Dataset<Row> unseen = all;
+        long excluded = 0;
+        if (record != null) {
+            Dataset<Row> kept = all.join(ids(spark, record.trainedIds()), col("id").equalTo(col("_id")), "left_anti");
+            excluded = all.count() - kept.count();
+            unseen = source.equals("heldout") ? kept.join(ids(spark, record.heldoutIds()), col("id").equalTo(col("_id")), "left_semi")
+                    : kept;
+        }
+        if (excluded > 0) {
+            LOG.info("probe reference text: left out {} documents the base was pretrained on", excluded);
+        }
+        return new Texts(all, unseen, source, read, excluded, null);
+    }
+
+    /**
+     * The first-token estimate's reference documents from the texts: it only counts their tokens (the model never
+     * reads them), so it may take the documents the base trained on too (its best reference is the very text it was
+     * trained on) unless {@code probe.first-token.include-trained} is off.
+     */
+    public static List<FirstTokenMixture.Document> reference(SparkSession spark, Settings settings, Texts texts,
+                                                             BpeTokenizer tokenizer, long seed) {
+        var firstToken = settings.section("probe").getConfig("first-token");
+        Broadcast<BpeTokenizer> tok = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(tokenizer);
+        return reference(spark, firstToken.getBoolean("include-trained") ? texts.all() : texts.unseen(), tok,
+                settings.domains(), firstToken.getInt("max-documents-per-domain"), seed);
+    }
+
+    /**
+     * Calibrates on the texts' unseen documents: the model continues their window openings. An outcome without a
+     * result says why (a domain without a document long enough for a prompt).
+     */
+    public record Outcome(Result result, String missing) {
+    }
+
+    public static Outcome measure(SparkSession spark, Settings settings, LmCheckpoint model, DomainClassifierModel clf,
+                                  Texts texts, long seed) {
+        if (!texts.found()) {
+            return new Outcome(null, texts.missing());
+        }
+        String source = texts.source();
+        List<String> read = texts.read();
+        long excluded = texts.excludedTrained();
+        Dataset<Row> docs = texts.unseen();
         var c = settings.section("probe").getConfig("calibration");
         int perDomain = c.getInt("prompts-per-domain");
         int promptTokens = c.getInt("prompt-tokens");
         int context = model.config().context();
         Domains domains = settings.domains();
         spark.sparkContext().setJobDescription("probe: calibration prompts");
-        Dataset<Row> docs = Ingest.read(spark, settings, read, null).records()
-                .filter(col("kind").equalTo("text").and(col("domain").isNotNull()))
-                .select(col("id"), col("domain"), col("text"))
-                .persist(StorageLevel.MEMORY_AND_DISK());   // counted, then used: read the input once
-        Dataset<Row> input = docs;
-        long excluded = 0;
-        if (record != null) {
-            Dataset<Row> kept = docs.join(ids(spark, record.trainedIds()), col("id").equalTo(col("_id")), "left_anti");
-            excluded = docs.count() - kept.count();
-            docs = source.equals("heldout") ? kept.join(ids(spark, record.heldoutIds()), col("id").equalTo(col("_id")), "left_semi")
-                    : kept;
-        }
-        if (excluded > 0) {
-            LOG.info("probe calibration: left out {} documents the base was pretrained on", excluded);
-        }
-        // the first-token estimate only counts the reference's tokens (the model never reads it), so it may take
-        // the documents the base trained on too: its best reference is the very text it was trained on
         Broadcast<BpeTokenizer> tok = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(model.tokenizer());
-        var firstToken = settings.section("probe").getConfig("first-token");
-        List<FirstTokenMixture.Document> reference = reference(spark, firstToken.getBoolean("include-trained") ? input : docs,
-                tok, domains, firstToken.getInt("max-documents-per-domain"), seed);
         // at most perDomain documents per domain, by a seeded hash; each gives its windows' openings
         Dataset<Row> chosenDocs = docs.withColumn("r", xxhash64(col("id"), lit(seed)))
                 .withColumn("n", row_number().over(Window.partitionBy("domain").orderBy(col("r"), col("id"))))
@@ -177,7 +213,6 @@ public final class ProbeCalibration {
                 .withColumn("n", row_number().over(Window.partitionBy("domain").orderBy(col("r"), col("id"), col("chunk"))))
                 .filter(col("n").leq(perDomain))
                 .orderBy("domain", "n").select("domain", "id", "prompt").collectAsList();
-        input.unpersist();
         List<String> promptDomains = new ArrayList<>();
         List<int[]> prompts = new ArrayList<>();
         Map<String, List<String>> documents = new TreeMap<>();
@@ -196,13 +231,10 @@ public final class ProbeCalibration {
         documents.values().forEach(l -> l.sort(null));
         for (String d : domains.names()) {
             if (!promptDomains.contains(d)) {
-                if (source.equals("heldout")) {
-                    LOG.warn("no calibration: the base held out no document of domain '{}' with at least {} tokens; pass a "
-                            + "calibration folder the base did not see (probe --calibration PATHS)", d, promptTokens);
-                    return null;
-                }
-                throw new IllegalArgumentException("probe calibration: no document of domain '" + d + "' with at least "
-                        + promptTokens + " tokens in " + read + " (documents the base was pretrained on are left out)");
+                // the other evidence (first-token, the samples) does not need this: the probe goes on without it
+                return new Outcome(null, (source.equals("heldout") ? "the base held out no document" : "no document in " + read)
+                        + " of domain '" + d + "' with at least " + promptTokens + " tokens (documents the base was pretrained "
+                        + "on are left out); pass a folder the base did not see with --calibration PATHS");
             }
         }
         LOG.info("probe calibration: continuing {} window openings ({} tokens each) from {} documents", prompts.size(),
@@ -214,7 +246,7 @@ public final class ProbeCalibration {
             truth.add(RowFactory.create(KnowledgeProbe.sampleId(i / rows, i % rows), promptDomains.get(i)));
         }
         Dataset<Row> withTruth = generated.join(spark.createDataFrame(truth, PROMPT_DOMAIN), "id").select("id", "true_domain", "text");
-        return labelled(settings, clf, withTruth, source, read, documents, excluded, perDomain, promptTokens, reference);
+        return new Outcome(labelled(settings, clf, withTruth, source, read, documents, excluded, perDomain, promptTokens), null);
     }
 
     /**
@@ -259,7 +291,7 @@ public final class ProbeCalibration {
         LOG.info("probe calibration: {} continuations made elsewhere ({} per domain)", rows.size(), perDomain);
         Dataset<Row> df = spark.createDataFrame(rows, EXTERNAL);
         return labelled(settings, clf, df, "samples", inputs, Map.of(), 0,
-                perDomain.values().stream().mapToInt(Integer::intValue).min().orElse(0), 0, null);
+                perDomain.values().stream().mapToInt(Integer::intValue).min().orElse(0), 0);
     }
 
     private static final StructType EXTERNAL = new StructType(new StructField[]{
@@ -270,7 +302,7 @@ public final class ProbeCalibration {
     /** Labels continuations (id, true_domain, text) and counts them per true domain, in id order. */
     private static Result labelled(Settings settings, DomainClassifierModel clf, Dataset<Row> continuations, String source,
                                    List<String> inputs, Map<String, List<String>> documents, long excluded, int perDomain,
-                                   int promptTokens, List<FirstTokenMixture.Document> reference) {
+                                   int promptTokens) {
         Domains domains = settings.domains();
         Dataset<Row> labelled = clf.copy(new ParamMap()).setTextCol("text").setPredictionCol("label").transform(continuations);
         int k = domains.size();
@@ -289,6 +321,6 @@ public final class ProbeCalibration {
             texts.add(new ExternalSamples.Sample(r.getString(0), r.getString(4), r.getString(1)));
         }
         return new Result(new Quantifiers.Calibration(t, new Quantifiers.Labels(l, post)), counts, source, inputs, documents,
-                excluded, perDomain, promptTokens, texts, reference);
+                excluded, perDomain, promptTokens, texts);
     }
 }

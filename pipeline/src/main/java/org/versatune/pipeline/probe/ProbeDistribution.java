@@ -18,7 +18,7 @@ import java.util.Map;
  * can be trusted, with its reasons.
  */
 public final class ProbeDistribution {
-    /** Bootstrap draws of the estimators other than the default (they are reported, not used). */
+    /** Bootstrap draws of the estimators from samples other than the default (reported, not used; each says its draws). */
     static final int OTHER_DRAWS = 200;
     /** The estimator that reads the model's first-token distribution ({@link FirstTokenMixture}). */
     public static final String FIRST_TOKEN = "first-token";
@@ -66,15 +66,20 @@ public final class ProbeDistribution {
                 continue;
             }
             boolean isDefault = m == chosen && !useFirstToken;
-            Quantifiers.Estimate e = q.bootstrap(m, samples, rows, isDefault ? draws : Math.min(draws, OTHER_DRAWS),
-                    Seeds.derive(seed, "bootstrap", m.id()), true, true);
+            int used = isDefault ? draws : Math.min(draws, OTHER_DRAWS);
+            Quantifiers.Estimate e = q.bootstrap(m, samples, rows, used, Seeds.derive(seed, "bootstrap", m.id()), true, true);
             if (isDefault) {
                 best = e;
             }
-            estimates.put(m.id(), estimateJson(domains, e));
+            Map<String, Object> json = estimateJson(domains, e);
+            json.put("interval_draws", used);
+            estimates.put(m.id(), json);
         }
         if (firstToken != null) {
             Map<String, Object> e = estimateJson(domains, firstToken.estimate());
+            e.put("interval_draws", firstToken.draws());
+            e.put("fit_iterations", firstToken.fitIterations());
+            e.put("fit_converged", firstToken.fitConverged());
             e.put("window_shares", domains.toMap(firstToken.windowShares()));
             e.put("kl_nats", firstToken.kl());
             e.put("effective_draws", Math.round(firstToken.effectiveDraws()));

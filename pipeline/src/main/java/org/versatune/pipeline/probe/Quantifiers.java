@@ -258,6 +258,14 @@ public final class Quantifiers {
      * (w^T g)_j), by EM from {@code from} until no weight moves by {@link #EM_TOLERANCE}.
      */
     static double[] mixtureWeights(double[] c, double[][] g, double[] from) {
+        return mixtureFit(c, g, from).weights();
+    }
+
+    /** The mixture weights and how the fit ended: converged, or stopped at {@link #MAX_EM_ITERATIONS}. */
+    record MixtureFit(double[] weights, int iterations, boolean converged) {
+    }
+
+    static MixtureFit mixtureFit(double[] c, double[][] g, double[] from) {
         int k = g.length;
         double[] w = from.clone();
         double[] next = new double[k];
@@ -283,10 +291,10 @@ public final class Quantifiers {
                 w[i] = next[i];
             }
             if (change < EM_TOLERANCE) {
-                break;
+                return new MixtureFit(w, it + 1, true);
             }
         }
-        return w;
+        return new MixtureFit(w, MAX_EM_ITERATIONS, false);
     }
 
     /**

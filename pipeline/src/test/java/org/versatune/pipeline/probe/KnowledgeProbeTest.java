@@ -1,6 +1,7 @@
 package org.versatune.pipeline.probe;
 
 import com.typesafe.config.Config;
+import org.apache.commons.io.FileUtils;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -77,7 +78,7 @@ class KnowledgeProbeTest {
         // 11 texts labelled a, 15 labelled b, 14 unlabeled; calibration as in QuantifiersTest
         Quantifiers.Labels samples = QuantifiersTest.labels(new int[]{11, 15, 14}, QuantifiersTest.ONE_HOT);
         ProbeCalibration.Result cal = new ProbeCalibration.Result(QuantifiersTest.calibration(), new long[][]{{8, 0, 2}, {1, 5, 4}},
-                "inputs", List.of("cal"), Map.of("a", List.of("a-txt-1")), 0, 10, 16, List.of(), null);
+                "inputs", List.of("cal"), Map.of("a", List.of("a-txt-1")), 0, 10, 16, List.of());
         Map<String, Object> m = ProbeDistribution.build(d, samples, cal, null, new double[][]{{0.9, 0.1}, {0.1, 0.9}}, null, probe, 1);
         Map<String, Map<String, Object>> per = (Map<String, Map<String, Object>>) m.get("domains");
         assertThat((Double) per.get("a").get("raw")).isCloseTo(11 / 26.0, within(1e-12));
@@ -101,7 +102,7 @@ class KnowledgeProbeTest {
 
         // many well-labelled samples and a sharp calibration: trusted
         ProbeCalibration.Result sharp = new ProbeCalibration.Result(sharpCalibration(), new long[][]{{300, 0, 0}, {0, 300, 0}},
-                "heldout", List.of("cal"), Map.of(), 0, 300, 16, List.of(), null);
+                "heldout", List.of("cal"), Map.of(), 0, 300, 16, List.of());
         Map<String, Object> good = ProbeDistribution.build(d, QuantifiersTest.labels(new int[]{600, 1400, 0}, QuantifiersTest.ONE_HOT),
                 sharp, null, null, null, probe, 1);
         assertThat((Map<String, Object>) good.get("trust")).containsEntry("verdict", "trusted");
@@ -117,11 +118,11 @@ class KnowledgeProbeTest {
         // hardly any sample labelled: it does not matter to an estimate that reads the model
         Quantifiers.Labels samples = QuantifiersTest.labels(new int[]{2, 1, 37}, QuantifiersTest.ONE_HOT);
         ProbeCalibration.Result sharp = new ProbeCalibration.Result(sharpCalibration(), new long[][]{{300, 0, 0}, {0, 300, 0}},
-                "heldout", List.of("cal"), Map.of(), 0, 300, 16, List.of(), List.of());
+                "heldout", List.of("cal"), Map.of(), 0, 300, 16, List.of());
         Quantifiers.Estimate e = new Quantifiers.Estimate(new double[]{0.3, 0.7}, new double[]{0.28, 0.66},
                 new double[]{0.34, 0.72}, new double[]{0.01, 0.01});
         FirstTokenMixture.Result good = new FirstTokenMixture.Result(e, new double[]{0.32, 0.68}, 0.03, 30000,
-                new long[]{10, 12}, new long[]{40, 44});
+                new long[]{10, 12}, new long[]{40, 44}, 200, 12, true);
         Map<String, Object> m = ProbeDistribution.build(d, samples, sharp, good, null, null, probe, 1);
         assertThat(m).containsEntry("estimator", "first-token");
         assertThat(((Map<String, Map<String, Object>>) m.get("domains")).get("a")).containsEntry("corrected", 0.3)
@@ -132,7 +133,7 @@ class KnowledgeProbeTest {
 
         // a model the mixture explains badly: untrusted, and the reason names the fit
         FirstTokenMixture.Result poor = new FirstTokenMixture.Result(e, new double[]{0.32, 0.68}, 0.4, 2500,
-                new long[]{10, 12}, new long[]{40, 44});
+                new long[]{10, 12}, new long[]{40, 44}, 200, 12, true);
         Map<String, Object> t = (Map<String, Object>) ProbeDistribution.build(d, samples, sharp, poor, null, null, probe, 1).get("trust");
         assertThat(t).containsEntry("verdict", "untrusted");
         assertThat((List<String>) t.get("reasons")).singleElement().asString().contains("0.400 nats").contains("probe.estimator=pacc");
@@ -217,7 +218,7 @@ class KnowledgeProbeTest {
     /** Calibration text is never text the base was pretrained on: held-out documents by default, trained ones left out. */
     @Test
     @SuppressWarnings("unchecked")
-    void calibrationNeverReadsAPretrainingDocument(SparkSession spark, @TempDir Path dir) {
+    void calibrationNeverReadsAPretrainingDocument(SparkSession spark, @TempDir Path dir) throws Exception {
         Settings s = PretrainStageTest.TINY.with("lm.pretrain.heldout-fraction", 0.3).with("probe.chunk-rows", 16)
                 .with("lm.generate.max-tokens", 8).with("probe.calibration.prompts-per-domain", 6)
                 .with("probe.calibration.prompt-tokens", 4).with("probe.interval-draws", 50)
@@ -244,13 +245,13 @@ class KnowledgeProbeTest {
         // the first-token estimate counts the tokens of every pretraining document (the model reads none of them);
         // told not to, the held-out ones only
         List<String> reference = new ArrayList<>();
-        ((Map<String, List<String>>) cal.get("first_token_documents")).values().forEach(reference::addAll);
+        ((Map<String, List<String>>) dist.get("first_token_documents")).values().forEach(reference::addAll);
         assertThat(reference).containsAll(docs.heldoutIds()).containsAll(docs.trainedIds());
         KnowledgeProbe.run(spark, s.with("probe.first-token.include-trained", false), base, clf, 20,
                 dir.resolve("probe-heldout").toString(), false);
         List<String> heldoutOnly = new ArrayList<>();
-        ((Map<String, List<String>>) ((Map<String, Object>) Json.readMap(conf, dir.resolve("probe-heldout/distribution.json")
-                .toString()).get("calibration")).get("first_token_documents")).values().forEach(heldoutOnly::addAll);
+        ((Map<String, List<String>>) Json.readMap(conf, dir.resolve("probe-heldout/distribution.json").toString())
+                .get("first_token_documents")).values().forEach(heldoutOnly::addAll);
         assertThat(heldoutOnly).containsExactlyInAnyOrderElementsOf(docs.heldoutIds());
 
         // a folder that holds the pretraining text: what the base trained on is left out, and counted
@@ -262,5 +263,37 @@ class KnowledgeProbeTest {
         List<String> used2 = new ArrayList<>();
         ((Map<String, List<String>>) cal2.get("documents")).values().forEach(used2::addAll);
         assertThat(used2).isNotEmpty().doesNotContainAnyElementsOf(docs.trainedIds());
+
+        // prompts longer than any document: no calibration, said so; the first-token estimate still runs on the text
+        KnowledgeProbe.run(spark, s.with("probe.calibration.prompt-tokens", 100000), base, clf, 20,
+                dir.resolve("probe-long").toString(), false);
+        Map<String, Object> longDist = Json.readMap(conf, dir.resolve("probe-long/distribution.json").toString());
+        assertThat(longDist).containsEntry("estimator", "first-token").doesNotContainKey("calibration");
+        assertThat(((Map<String, Object>) longDist.get("evidence")).get("calibration").toString())
+                .startsWith("none: the base held out no document of domain");
+        // calibration continuations made elsewhere with the model: the first-token estimate runs as well
+        KnowledgeProbe.run(spark, s, base, clf, 20, new KnowledgeProbe.External(null,
+                List.of(dir.resolve("probe/calibration-samples.jsonl").toString())), dir.resolve("probe-ext").toString(), false);
+        Map<String, Object> ext = Json.readMap(conf, dir.resolve("probe-ext/distribution.json").toString());
+        assertThat(ext).containsEntry("estimator", "first-token");
+        assertThat(((Map<String, Object>) ((Map<String, Object>) ext.get("estimates")).get("first-token")).get("interval_draws"))
+                .isEqualTo(50);
+
+        // the model moved with its data to another root: without --data-root the probe says what to pass; with it, it reads
+        Path moved = dir.resolve("elsewhere");
+        FileUtils.copyDirectory(dir.resolve("base").toFile(), moved.resolve("model").toFile());
+        FileUtils.copyDirectory(Path.of(Samples.pretrain()).toFile(), moved.resolve("data/pretrain").toFile());
+        PretrainDocuments record = PretrainDocuments.read(conf, base);
+        assertThat(record.files()).allMatch(f -> f.startsWith(Path.of(Samples.pretrain()).getFileName() + "/"));
+        Json.write(conf, moved.resolve("model/" + PretrainDocuments.FILE).toString(), Map.of("inputs", record.inputs(),
+                "data_root", "DATA_DIR", "files", record.files(), "seed", record.seed(), "heldout_fraction", record.heldoutFraction(),
+                "heldout", record.heldout(), "trained", record.trained()));
+        KnowledgeProbe.run(spark, s, moved.resolve("model").toString(), clf, 20, dir.resolve("probe-moved").toString(), false);
+        Map<String, Object> lost = Json.readMap(conf, dir.resolve("probe-moved/distribution.json").toString());
+        assertThat(lost).containsEntry("estimator", "raw");
+        assertThat(((Map<String, Object>) lost.get("evidence")).get("reference_text").toString()).contains("--data-root");
+        KnowledgeProbe.run(spark, s.with("probe.data-root", moved.resolve("data").toString()), moved.resolve("model").toString(),
+                clf, 20, dir.resolve("probe-root").toString(), false);
+        assertThat(Json.readMap(conf, dir.resolve("probe-root/distribution.json").toString())).containsEntry("estimator", "first-token");
     }
 }
