@@ -24,7 +24,8 @@ import static org.apache.spark.sql.functions.col;
  * one, so the model's continuations are not recitations of its training text.
  */
 public record PretrainDocuments(List<String> inputs, String dataRoot, List<String> files, long seed, double heldoutFraction,
-                                Map<String, List<String>> heldout, Map<String, List<String>> trained) {
+                                Map<String, List<String>> heldout, Map<String, List<String>> trained,
+                                Map<String, List<String>> unselected) {
     public static final String FILE = "pretrain-documents.json";
 
     /**
@@ -32,18 +33,23 @@ public record PretrainDocuments(List<String> inputs, String dataRoot, List<Strin
      * are recorded relative to a data root (the folder above the one that holds them all), so a model that moves to
      * another machine, or into git, finds its text again under the root its user names.
      */
-    static PretrainDocuments of(Dataset<Row> docs, List<String> inputs, List<String> files, long seed, double fraction) {
+    static PretrainDocuments of(Dataset<Row> docs, Set<String> selected, List<String> inputs, List<String> files, long seed,
+                                double fraction) {
         Map<String, List<String>> held = new TreeMap<>();
         Map<String, List<String>> trained = new TreeMap<>();
+        Map<String, List<String>> unselected = new TreeMap<>();
         for (Row r : docs.select(col("domain"), col("id"), col("heldout")).orderBy("domain", "id").collectAsList()) {
-            (r.getBoolean(2) ? held : trained).computeIfAbsent(r.getString(0), d -> new ArrayList<>()).add(r.getString(1));
+            // trained: a window of it was selected; a document the mixture's budget never reached was not trained on
+            (r.getBoolean(2) ? held : selected.contains(r.getString(1)) ? trained : unselected)
+                    .computeIfAbsent(r.getString(0), d -> new ArrayList<>()).add(r.getString(1));
         }
         Path root = dataRoot(files);
         List<String> relative = new ArrayList<>();
         for (String f : files) {
             relative.add(root == null ? f : root.toUri().relativize(new Path(f).toUri()).getPath());
         }
-        return new PretrainDocuments(inputs, root == null ? null : root.toString(), relative, seed, fraction, held, trained);
+        return new PretrainDocuments(inputs, root == null ? null : root.toString(), relative, seed, fraction, held, trained,
+                unselected);
     }
 
     /** The parent of the deepest folder holding every file (null when there is none). */
@@ -80,6 +86,7 @@ public record PretrainDocuments(List<String> inputs, String dataRoot, List<Strin
         m.put("heldout_fraction", heldoutFraction);
         m.put("heldout", heldout);
         m.put("trained", trained);
+        m.put("unselected", unselected);
         Json.write(conf, new Path(modelDir, FILE).toString(), m);
     }
 
@@ -98,7 +105,8 @@ public record PretrainDocuments(List<String> inputs, String dataRoot, List<Strin
         try {
             return new PretrainDocuments((List<String>) m.get("inputs"), (String) m.get("data_root"), (List<String>) m.get("files"),
                     ((Number) m.get("seed")).longValue(), ((Number) m.get("heldout_fraction")).doubleValue(),
-                    (Map<String, List<String>>) m.get("heldout"), (Map<String, List<String>>) m.get("trained"));
+                    (Map<String, List<String>>) m.get("heldout"), (Map<String, List<String>>) m.get("trained"),
+                    m.get("unselected") == null ? Map.of() : (Map<String, List<String>>) m.get("unselected"));
         } catch (ClassCastException | NullPointerException e) {
             throw new IllegalArgumentException(p + " is not a pretraining document record: " + e.getMessage(), e);
         }

@@ -5,6 +5,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -37,7 +38,7 @@ import org.versatune.pipeline.parallel.DataParallelTrainer;
 import org.versatune.pipeline.util.Seeds;
 
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -108,7 +109,6 @@ public final class PretrainStage {
                 (UDF1<String, Boolean>) id -> Seeds.uniform(seed, "heldout:" + id) < heldout,
                 DataTypes.BooleanType).apply(col("id"))).persist(StorageLevel.MEMORY_AND_DISK());
 
-        PretrainDocuments documents = PretrainDocuments.of(docs, inputs, InputPaths.expand(conf, inputs), seed, heldout);
         BpeTokenizer tok = previous != null ? previous.tokenizer()
                 : trainTokenizer(docs.filter(col("heldout").equalTo(false)), domains, lm.getInt("tokenizer.vocab-size"),
                 lm.getLong("tokenizer.train-chars"), seed);
@@ -117,6 +117,8 @@ public final class PretrainStage {
         Dataset<Row> windows = windows(spark, docs, btok, cfg.context(), seed).persist(StorageLevel.MEMORY_AND_DISK());
 
         Selection sel = select(windows.filter(col("heldout").equalTo(false)), domains, mix, tokens, seed);
+        PretrainDocuments documents = PretrainDocuments.of(docs, new HashSet<>(sel.windows.select("id").distinct()
+                .as(Encoders.STRING()).collectAsList()), inputs, InputPaths.expand(conf, inputs), seed, heldout);
         int partitions = Math.max(1, train.getInt("partitions"));
         JavaRDD<SftFormat.Example> data = toExamples(sel.windows.repartition(partitions, col("rank"))
                 .sortWithinPartitions("rank")).persist(StorageLevel.MEMORY_AND_DISK());
@@ -176,6 +178,7 @@ public final class PretrainStage {
         stats.put("input", in.stats());
         stats.put("documents_trained", documents.trainedIds().size());
         stats.put("documents_heldout", documents.heldoutIds().size());
+        stats.put("documents_unselected", documents.unselected().values().stream().mapToInt(List::size).sum());
         result.writeInto(conf, out.tmpDir());
         documents.write(conf, out.tmpDir());
         data.unpersist();
@@ -230,15 +233,10 @@ public final class PretrainStage {
      */
     static Dataset<Row> windows(SparkSession spark, Dataset<Row> docs, Broadcast<BpeTokenizer> tok, int context, long seed) {
         JavaRDD<Row> rows = docs.select("id", "domain", "text", "heldout").javaRDD().flatMap(r -> {
-            int[] body = tok.value().encode(r.getString(2));
-            int[] all = Arrays.copyOf(body, body.length + 1);
-            all[all.length - 1] = tok.value().specials().eos();
+            int[] all = DocumentWindows.withEnd(tok.value().encode(r.getString(2)), tok.value().specials().eos());
             List<Row> out = new ArrayList<>();
-            for (int start = 0, c = 0; start < all.length; start += context, c++) {
-                int end = Math.min(all.length, start + context);
-                int[] w = new int[end - start + 1];
-                w[0] = tok.value().specials().bos();
-                System.arraycopy(all, start, w, 1, end - start);
+            for (int c = 0; c < DocumentWindows.count(all.length, context); c++) {
+                int[] w = DocumentWindows.window(all, c, context, tok.value().specials().bos());
                 out.add(RowFactory.create(r.getString(1), r.getBoolean(3), r.getString(0), c, w.length - 1, w));
             }
             return out.iterator();

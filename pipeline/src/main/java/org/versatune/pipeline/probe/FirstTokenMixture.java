@@ -7,6 +7,7 @@ import org.versatune.pipeline.classify.ClassifierWeights;
 import org.versatune.pipeline.domain.Domains;
 import org.versatune.pipeline.lm.LmCheckpoint;
 import org.versatune.pipeline.lm.TransformerLm;
+import org.versatune.pipeline.pretrain.DocumentWindows;
 import org.versatune.pipeline.util.Bootstrap;
 
 import java.io.Serializable;
@@ -88,7 +89,7 @@ public final class FirstTokenMixture {
                 tokens[i][id]++;
             }
             documents[i]++;
-            windows[i] += (t.length + context - 1) / context;
+            windows[i] += DocumentWindows.count(t.length, context);
             length[i] += t.length;
         }
 

@@ -23,6 +23,7 @@ import org.versatune.pipeline.domain.Domains;
 import org.versatune.pipeline.ingest.Ingest;
 import org.versatune.pipeline.lm.BpeTokenizer;
 import org.versatune.pipeline.lm.LmCheckpoint;
+import org.versatune.pipeline.pretrain.DocumentWindows;
 import org.versatune.pipeline.pretrain.PretrainDocuments;
 
 import java.io.IOException;
@@ -202,10 +203,14 @@ public final class ProbeCalibration {
                 .withColumn("n", row_number().over(Window.partitionBy("domain").orderBy(col("r"), col("id"))))
                 .filter(col("n").leq(perDomain));
         Dataset<Row> openings = spark.createDataFrame(chosenDocs.select("domain", "id", "text").javaRDD().flatMap(r -> {
-            int[] t = tok.value().encode(r.getString(2));
+            int[] t = DocumentWindows.withEnd(tok.value().encode(r.getString(2)), tok.value().specials().eos());
             List<Row> out = new ArrayList<>();
-            for (int start = 0, chunk = 0; start + promptTokens <= t.length; start += context, chunk++) {
-                out.add(RowFactory.create(r.getString(0), r.getString(1), chunk, Arrays.copyOfRange(t, start, start + promptTokens)));
+            // the opening of each pretraining window with a whole prompt of text before the end token
+            for (int chunk = 0; chunk < DocumentWindows.count(t.length, context); chunk++) {
+                int start = DocumentWindows.start(chunk, context);
+                if (start + promptTokens < t.length) {
+                    out.add(RowFactory.create(r.getString(0), r.getString(1), chunk, Arrays.copyOfRange(t, start, start + promptTokens)));
+                }
             }
             return out.iterator();
         }), PROMPTS);
@@ -263,9 +268,7 @@ public final class ProbeCalibration {
                 .filter(col("n").leq(max))
                 .orderBy("domain", "id")
                 .select("domain", "text", "id").javaRDD().map(r -> {
-                    int[] body = tok.value().encode(r.getString(1));
-                    int[] all = Arrays.copyOf(body, body.length + 1);
-                    all[body.length] = tok.value().specials().eos();
+                    int[] all = DocumentWindows.withEnd(tok.value().encode(r.getString(1)), tok.value().specials().eos());
                     return new FirstTokenMixture.Document(r.getString(2), names.indexOf(r.getString(0)), all);
                 }).collect();
     }

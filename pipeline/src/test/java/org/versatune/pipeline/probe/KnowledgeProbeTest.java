@@ -229,6 +229,10 @@ class KnowledgeProbeTest {
         Configuration conf = new Configuration();
         PretrainDocuments docs = PretrainDocuments.read(conf, base);
         assertThat(docs.heldoutIds()).isNotEmpty().doesNotContainAnyElementsOf(docs.trainedIds());
+        // 6,000 tokens reach only some documents: the others are recorded as unselected, not as trained on
+        List<String> unselected = new ArrayList<>();
+        docs.unselected().values().forEach(unselected::addAll);
+        assertThat(unselected).isNotEmpty().doesNotContainAnyElementsOf(docs.trainedIds()).doesNotContainAnyElementsOf(docs.heldoutIds());
         String clf = dir.resolve("clf").toString();
         ClassifierStage.train(spark, s, List.of(Samples.sft()), clf, false);
 
