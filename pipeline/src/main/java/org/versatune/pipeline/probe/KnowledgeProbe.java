@@ -20,6 +20,7 @@ import org.versatune.pipeline.classify.DomainClassifierModel;
 import org.versatune.pipeline.config.Settings;
 import org.versatune.pipeline.domain.DomainDistribution;
 import org.versatune.pipeline.domain.Domains;
+import org.versatune.pipeline.domain.ProbeDistributionFile;
 import org.versatune.pipeline.io.Json;
 import org.versatune.pipeline.io.StageOutput;
 import org.versatune.pipeline.lm.Generator;
@@ -279,9 +280,10 @@ public final class KnowledgeProbe {
             if (texts.found()) {
                 texts.all().unpersist();
             }
-            Map<String, Object> dist = ProbeDistribution.build(domains, new Quantifiers.Labels(label, post), cal, firstToken,
-                    confusion, priors(metrics, domains), probe, Seeds.derive(seed, "interval"));
-            long unlabeled = ((Number) dist.get("unlabeled")).longValue();
+            ProbeDistribution.Result result = ProbeDistribution.build(domains, new ProbeDistribution.Evidence(
+                    new Quantifiers.Labels(label, post), cal, firstToken, confusion, priors(metrics, domains)), probe,
+                    Seeds.derive(seed, "interval"));
+            Map<String, Object> dist = result.toJson();
             Map<String, Object> used = new LinkedHashMap<>();
             used.put("samples", samples);
             used.put("chunk_rows", probe.getInt("chunk-rows"));
@@ -303,16 +305,20 @@ public final class KnowledgeProbe {
             Json.write(conf, out.path(DISTRIBUTION), dist);
             Map<String, Object> stats = new LinkedHashMap<>();
             stats.put("samples", samples);
-            stats.put("labeled", dist.get("labeled"));
-            stats.put("unlabeled", unlabeled);
+            stats.put("labeled", result.labeled());
+            stats.put("unlabeled", result.unlabeled());
             stats.put("generated_tokens", generatedTokens);
             stats.put("seconds", Math.round((System.nanoTime() - started) / 1e7) / 100.0);
             stats.put("tokens_per_s", Math.round(generatedTokens / Math.max(1e-9, (System.nanoTime() - started) / 1e9)));
-            stats.put("estimator", dist.get("estimator"));
-            stats.put("trust", ((Map<?, ?>) dist.get("trust")).get("verdict"));
-            stats.put("trust_reasons", ((Map<?, ?>) dist.get("trust")).get("reasons"));
-            LOG.info("probe: {} samples, {} unlabeled, estimate {} -> {}", samples, unlabeled,
-                    ((Map<?, ?>) dist.get("trust")).get("verdict"), output);
+            String verdict = result.trust().trusted() ? ProbeDistributionFile.TRUSTED : "untrusted";
+            stats.put("estimator", result.estimator());
+            stats.put("trust", verdict);
+            stats.put("trust_reasons", result.trust().reasons());
+            if (result.fallback() != null) {
+                LOG.warn("probe: {}", result.fallback());
+            }
+            LOG.info("probe: {} samples, {} unlabeled, estimate ({}) {} -> {}", samples, result.unlabeled(), result.estimator(),
+                    verdict, output);
             return stats;
         });
     }

@@ -13,9 +13,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The probe's {@code distribution.json}: every estimator's shares with bootstrap intervals, the configured default
- * written as each domain's {@code corrected} share, the calibration used, and a verdict on whether the estimate
- * can be trusted, with its reasons.
+ * The probe's estimate from its evidence: every estimator that can run on it gives shares with bootstrap intervals,
+ * the configured one (or its stated fallback) is the {@code corrected} share compose reads, and a verdict says
+ * whether it can be trusted, with its reasons. Written as {@code distribution.json} by {@link Result#toJson()}.
  */
 public final class ProbeDistribution {
     /** Bootstrap draws of the estimators from samples other than the default (reported, not used; each says its draws). */
@@ -27,114 +27,199 @@ public final class ProbeDistribution {
     }
 
     /**
-     * @param samples    the probe's samples as the classifier saw them
-     * @param cal        the calibration, or null
-     * @param confusion  the classifier's validation confusion rates (rows: true domain), or null
-     * @param priors     the classifier's training class shares, or null (uniform)
+     * What the probe read: the samples as the classifier labelled them and, where they could be made, the calibration
+     * continuations and the first-token fit; the classifier's validation confusion rates (rows: true domain) and
+     * training class shares, each null when unknown.
      */
-    public static Map<String, Object> build(Domains domains, Quantifiers.Labels samples, ProbeCalibration.Result cal,
-                                            FirstTokenMixture.Result firstToken, double[][] confusion, double[] priors,
-                                            Config probe, long seed) {
-        int k = domains.size();
-        Quantifiers q = new Quantifiers(k, priors, probe.getInt("calibration.iterations"));
-        Quantifiers.Calibration rows = cal == null ? null : cal.rows();
-        String configured = probe.getString("estimator").trim().toLowerCase(Locale.ROOT);
-        boolean useFirstToken = configured.equals(FIRST_TOKEN) && firstToken != null;
-        // without what the configured estimator needs: pacc when calibrated, else raw (estimator_fallback says why)
-        Quantifiers.Method chosen = configured.equals(FIRST_TOKEN) ? Quantifiers.Method.PACC : Quantifiers.Method.parse(configured);
-        if (chosen.needsCalibration() && cal == null) {
-            chosen = Quantifiers.Method.RAW;
+    public record Evidence(Quantifiers.Labels samples, ProbeCalibration.Result calibration, FirstTokenMixture.Result firstToken,
+                           double[][] confusion, double[] priors) {
+    }
+
+    /** One way to turn the evidence into domain shares. */
+    interface Estimator {
+        String id();
+
+        /** Why it cannot run on this evidence; null when it can. */
+        String missing(Evidence e);
+
+        Quantifiers.Estimate estimate(Evidence e, Quantifiers q, int draws, long seed);
+    }
+
+    /** An estimator from the labelled samples (raw, acc, pacc, em, ml: {@link Quantifiers}). */
+    record FromSamples(Quantifiers.Method method) implements Estimator {
+        public String id() {
+            return method.id();
         }
+
+        public String missing(Evidence e) {
+            return method.needsCalibration() && e.calibration() == null ? "it needs a calibration" : null;
+        }
+
+        public Quantifiers.Estimate estimate(Evidence e, Quantifiers q, int draws, long seed) {
+            return q.bootstrap(method, e.samples(), e.calibration() == null ? null : e.calibration().rows(), draws,
+                    Seeds.derive(seed, "bootstrap", method.id()), true, true);
+        }
+    }
+
+    /** The model's first-token distribution fitted as a mixture of the reference text's window openings. */
+    record FirstToken() implements Estimator {
+        public String id() {
+            return FIRST_TOKEN;
+        }
+
+        public String missing(Evidence e) {
+            return e.firstToken() == null ? "it needs the model and reference text of every domain" : null;
+        }
+
+        public Quantifiers.Estimate estimate(Evidence e, Quantifiers q, int draws, long seed) {
+            return e.firstToken().estimate();   // fitted, with its own bootstrap, where the model was at hand
+        }
+    }
+
+    static List<Estimator> estimators() {
+        List<Estimator> all = new ArrayList<>();
+        for (Quantifiers.Method m : Quantifiers.Method.values()) {
+            all.add(new FromSamples(m));
+        }
+        all.add(new FirstToken());
+        return all;
+    }
+
+    /** The verdict on the chosen estimate, with its reasons and what it was judged by. */
+    public record Trust(boolean trusted, List<String> reasons, double labelledShare, double effectiveSampleSize,
+                        double maxIntervalWidth, boolean calibration, double minLabelledShare, double maxIntervalWidthAllowed) {
+        Map<String, Object> toJson() {
+            Map<String, Object> t = new LinkedHashMap<>();
+            t.put("verdict", trusted ? ProbeDistributionFile.TRUSTED : "untrusted");
+            t.put("reasons", reasons);
+            t.put("labelled_share", labelledShare);
+            t.put("effective_sample_size", Double.isFinite(effectiveSampleSize) ? Math.round(effectiveSampleSize) : null);
+            t.put("max_interval_width", maxIntervalWidth);
+            t.put("calibration", calibration);
+            t.put("min_labelled_share", minLabelledShare);
+            t.put("max_interval_width_allowed", maxIntervalWidthAllowed);
+            return t;
+        }
+    }
+
+    /** Every estimate made, the one chosen (and why, when not the configured one), and the verdict. */
+    public record Result(Domains domains, String estimator, String fallback, Quantifiers.Estimate chosen, long[] counts,
+                         long samples, long unlabeled, Map<String, Map<String, Object>> estimates, Map<String, String> notRun,
+                         Map<String, Object> calibration, Trust trust) {
+        public long labeled() {
+            return samples - unlabeled;
+        }
+
+        public Map<String, Object> toJson() {
+            double[] raw = DomainDistribution.shares(counts);
+            double[][] rawCi = DomainDistribution.dirichletInterval(counts, 0.95);
+            Map<String, Object> per = new LinkedHashMap<>();
+            for (int i = 0; i < domains.size(); i++) {
+                Map<String, Object> d = new LinkedHashMap<>();
+                d.put("raw", raw[i]);
+                d.put("corrected", chosen.shares()[i]);
+                d.put("low", rawCi[i][0]);
+                d.put("high", rawCi[i][1]);
+                d.put("corrected_low", chosen.low()[i]);
+                d.put("corrected_high", chosen.high()[i]);
+                d.put("count", counts[i]);
+                per.put(domains.name(i), d);
+            }
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("domains", per);
+            out.put("samples", samples);
+            out.put("labeled", labeled());
+            out.put("unlabeled", unlabeled);
+            out.put("estimator", estimator);
+            if (fallback != null) {
+                out.put("estimator_fallback", fallback);
+            }
+            out.put("interval", "raw: 95% equal-tailed Dirichlet posterior (Jeffreys prior); estimates from samples: 95% "
+                    + "bootstrap quantiles, resampling the samples and, per domain, the calibration continuations; "
+                    + FIRST_TOKEN + ": resampling the reference documents per domain and the model's distribution as the "
+                    + "number of draws its fit's residual corresponds to");
+            out.put("estimates", estimates);
+            if (!notRun.isEmpty()) {
+                out.put("estimators_not_run", notRun);
+            }
+            if (calibration != null) {
+                out.put("calibration", calibration);
+            }
+            out.put("trust", trust.toJson());
+            return out;
+        }
+    }
+
+    public static Result build(Domains domains, Evidence ev, Config probe, long seed) {
+        int k = domains.size();
+        Quantifiers q = new Quantifiers(k, ev.priors(), probe.getInt("calibration.iterations"));
+        String configured = probe.getString("estimator").trim().toLowerCase(Locale.ROOT);
+        // the estimator from samples that stands in when the configured one cannot run: pacc when calibrated, else raw
+        Quantifiers.Method fromSamples = configured.equals(FIRST_TOKEN) ? Quantifiers.Method.PACC : Quantifiers.Method.parse(configured);
+        if (fromSamples.needsCalibration() && ev.calibration() == null) {
+            fromSamples = Quantifiers.Method.RAW;
+        }
+        String chosenId = configured.equals(FIRST_TOKEN) && ev.firstToken() != null ? FIRST_TOKEN : fromSamples.id();
         int draws = probe.getInt("interval-draws");
 
+        Map<String, Map<String, Object>> estimates = new LinkedHashMap<>();
+        Map<String, String> notRun = new LinkedHashMap<>();
+        Quantifiers.Estimate chosen = null;
+        for (Estimator est : estimators()) {
+            String why = est.missing(ev);
+            if (why != null) {
+                notRun.put(est.id(), why);
+                continue;
+            }
+            boolean isChosen = est.id().equals(chosenId);
+            int used = est instanceof FirstToken ? ev.firstToken().draws() : isChosen ? draws : Math.min(draws, OTHER_DRAWS);
+            Quantifiers.Estimate e = est.estimate(ev, q, used, seed);
+            if (isChosen) {
+                chosen = e;
+            }
+            Map<String, Object> json = estimateJson(domains, e);
+            json.put("interval_draws", used);
+            if (est instanceof FirstToken) {
+                FirstTokenMixture.Result f = ev.firstToken();
+                json.put("fit_iterations", f.fitIterations());
+                json.put("fit_converged", f.fitConverged());
+                json.put("window_shares", domains.toMap(f.windowShares()));
+                json.put("kl_nats", f.kl());
+                json.put("effective_draws", Math.round(f.effectiveDraws()));
+                json.put("reference_documents", perDomain(domains, f.documents()));
+                json.put("reference_windows", perDomain(domains, f.windows()));
+            }
+            estimates.put(est.id(), json);
+        }
         long[] counts = new long[k];
         long unlabeled = 0;
-        for (int l : samples.label()) {
+        for (int l : ev.samples().label()) {
             if (l < k) {
                 counts[l]++;
             } else {
                 unlabeled++;
             }
         }
-        double[] raw = DomainDistribution.shares(counts);
-        double[][] rawCi = DomainDistribution.dirichletInterval(counts, 0.95);
-
-        Map<String, Object> estimates = new LinkedHashMap<>();
-        Quantifiers.Estimate best = null;
-        for (Quantifiers.Method m : Quantifiers.Method.values()) {
-            if (m.needsCalibration() && cal == null) {
-                continue;
-            }
-            boolean isDefault = m == chosen && !useFirstToken;
-            int used = isDefault ? draws : Math.min(draws, OTHER_DRAWS);
-            Quantifiers.Estimate e = q.bootstrap(m, samples, rows, used, Seeds.derive(seed, "bootstrap", m.id()), true, true);
-            if (isDefault) {
-                best = e;
-            }
-            Map<String, Object> json = estimateJson(domains, e);
-            json.put("interval_draws", used);
-            estimates.put(m.id(), json);
+        if (ev.confusion() != null) {
+            estimates.put("confusion", Map.of("shares", domains.toMap(DomainDistribution.correct(DomainDistribution.shares(counts),
+                    ev.confusion()))));
         }
-        if (firstToken != null) {
-            Map<String, Object> e = estimateJson(domains, firstToken.estimate());
-            e.put("interval_draws", firstToken.draws());
-            e.put("fit_iterations", firstToken.fitIterations());
-            e.put("fit_converged", firstToken.fitConverged());
-            e.put("window_shares", domains.toMap(firstToken.windowShares()));
-            e.put("kl_nats", firstToken.kl());
-            e.put("effective_draws", Math.round(firstToken.effectiveDraws()));
-            e.put("reference_documents", perDomain(domains, firstToken.documents()));
-            e.put("reference_windows", perDomain(domains, firstToken.windows()));
-            estimates.put(FIRST_TOKEN, e);
-            if (useFirstToken) {
-                best = firstToken.estimate();
-            }
-        }
-        if (confusion != null) {
-            estimates.put("confusion", Map.of("shares", domains.toMap(DomainDistribution.correct(raw, confusion))));
-        }
-
-        Map<String, Object> per = new LinkedHashMap<>();
-        for (int i = 0; i < k; i++) {
-            Map<String, Object> d = new LinkedHashMap<>();
-            d.put("raw", raw[i]);
-            d.put("corrected", best.shares()[i]);
-            d.put("low", rawCi[i][0]);
-            d.put("high", rawCi[i][1]);
-            d.put("corrected_low", best.low()[i]);
-            d.put("corrected_high", best.high()[i]);
-            d.put("count", counts[i]);
-            per.put(domains.name(i), d);
-        }
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("domains", per);
-        out.put("samples", samples.size());
-        out.put("labeled", samples.size() - unlabeled);
-        out.put("unlabeled", unlabeled);
-        String used = useFirstToken ? FIRST_TOKEN : chosen.id();
-        out.put("estimator", used);
-        if (!used.equals(configured)) {
-            out.put("estimator_fallback", "the configured " + configured + " estimator could not run ("
-                    + (configured.equals(FIRST_TOKEN) ? "it needs the model and reference text of known domains"
-                    : "it needs a calibration") + "), so the shares are " + used + "'s");
-        }
-        out.put("interval", "raw: 95% equal-tailed Dirichlet posterior (Jeffreys prior); estimates from samples: 95% "
-                + "bootstrap quantiles, resampling the samples and, per domain, the calibration continuations; "
-                + FIRST_TOKEN + ": resampling the reference documents per domain and the model's distribution as the "
-                + "number of draws its fit's residual corresponds to");
-        out.put("estimates", estimates);
-        if (cal != null) {
-            Map<String, Object> c = cal.toJson(domains);
-            // how much of the interval is the calibration's: the default estimate with the samples held fixed
-            Quantifiers.Estimate spread = q.bootstrap(chosen, samples, rows, Math.max(2, draws / 2),
+        String fallback = chosenId.equals(configured) ? null : "the configured " + configured + " estimator could not run ("
+                + (notRun.containsKey(configured) ? notRun.get(configured) : "it needs a calibration") + "), so the shares are "
+                + chosenId + "'s";
+        Map<String, Object> calibration = null;
+        if (ev.calibration() != null) {
+            calibration = ev.calibration().toJson(domains);
+            // how much of the interval is the calibration's: the estimate from samples with the samples held fixed
+            Quantifiers.Estimate spread = q.bootstrap(fromSamples, ev.samples(), ev.calibration().rows(), Math.max(2, draws / 2),
                     Seeds.derive(seed, "calibration-spread"), false, true);
-            c.put("spread_sd", domains.toMap(spread.sd()));
-            c.put("spread_estimator", chosen.id());
-            out.put("calibration", c);
+            calibration.put("spread_sd", domains.toMap(spread.sd()));
+            calibration.put("spread_estimator", fromSamples.id());
         }
-        out.put("trust", trust(samples.size(), samples.size() - unlabeled, best, used, configured, cal != null,
-                useFirstToken ? firstToken.kl() : Double.NaN, domains, probe));
-        return out;
+        long samples = ev.samples().size();
+        Trust trust = trust(samples, samples - unlabeled, chosen, chosenId, configured, ev.calibration() != null,
+                chosenId.equals(FIRST_TOKEN) ? ev.firstToken().kl() : Double.NaN, domains, probe);
+        return new Result(domains, chosenId, fallback, chosen, counts, samples, unlabeled, estimates, notRun, calibration, trust);
     }
 
     private static Map<String, Long> perDomain(Domains domains, long[] n) {
@@ -155,8 +240,8 @@ public final class ProbeDistribution {
     }
 
     /** The verdict and its reasons; the thresholds are versatune.probe.trust. */
-    static Map<String, Object> trust(long samples, long labelled, Quantifiers.Estimate e, String chosen, String configured,
-                                     boolean calibrated, double firstTokenKl, Domains domains, Config probe) {
+    static Trust trust(long samples, long labelled, Quantifiers.Estimate e, String chosen, String configured,
+                       boolean calibrated, double firstTokenKl, Domains domains, Config probe) {
         double minLabelled = probe.getDouble("trust.min-labelled-share");
         double maxWidth = probe.getDouble("trust.max-interval-width");
         double share = samples == 0 ? 0 : (double) labelled / samples;
@@ -186,16 +271,6 @@ public final class ProbeDistribution {
                     + "token before every window, or the reference text is unlike its pretraining text; use another "
                     + "estimator (--set probe.estimator=pacc)", firstTokenKl, maxKl));
         }
-        Map<String, Object> t = new LinkedHashMap<>();
-        t.put("verdict", reasons.isEmpty() ? ProbeDistributionFile.TRUSTED : "untrusted");
-        t.put("reasons", reasons);
-        t.put("labelled_share", share);
-        double ess = e.effectiveSampleSize();
-        t.put("effective_sample_size", Double.isFinite(ess) ? Math.round(ess) : null);
-        t.put("max_interval_width", e.maxWidth());
-        t.put("calibration", calibrated);
-        t.put("min_labelled_share", minLabelled);
-        t.put("max_interval_width_allowed", maxWidth);
-        return t;
+        return new Trust(reasons.isEmpty(), reasons, share, e.effectiveSampleSize(), e.maxWidth(), calibrated, minLabelled, maxWidth);
     }
 }
