@@ -1,17 +1,9 @@
 package org.versatune.pipeline.probe;
 
-import org.apache.spark.TaskContext;
-import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructField;
-import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,13 +15,8 @@ import org.versatune.pipeline.domain.Domains;
 import org.versatune.pipeline.domain.ProbeDistributionFile;
 import org.versatune.pipeline.io.Json;
 import org.versatune.pipeline.io.StageOutput;
-import org.versatune.pipeline.lm.Generator;
 import org.versatune.pipeline.lm.LmCheckpoint;
-import org.versatune.pipeline.lm.ModelPayload;
-import org.versatune.pipeline.lm.NdThreads;
-import org.versatune.pipeline.lm.TransformerLm;
 import org.versatune.pipeline.schema.TableSchema;
-import org.versatune.pipeline.util.FaultInjection;
 import org.versatune.pipeline.util.Seeds;
 
 import java.util.ArrayList;
@@ -55,96 +42,13 @@ public final class KnowledgeProbe {
     public static final String CALIBRATION_SAMPLES = "calibration-samples.jsonl";
     private static final Logger LOG = LoggerFactory.getLogger(KnowledgeProbe.class);
 
-    private static final StructType GENERATED = new StructType(new StructField[]{
-            DataTypes.createStructField("id", DataTypes.StringType, false),
-            DataTypes.createStructField("chunk", DataTypes.IntegerType, false),
-            DataTypes.createStructField("text", DataTypes.StringType, false),
-            DataTypes.createStructField("tokens", DataTypes.IntegerType, false)});
-
     private KnowledgeProbe() {
-    }
-
-    /** Generates {@code samples} texts: one Spark task per chunk group, the model decoded once per executor. */
-    public static Dataset<Row> generate(SparkSession spark, Settings settings, LmCheckpoint model, int samples, long seed) {
-        return generate(spark, settings, model, samples, null, seed);
-    }
-
-    /** Continues each prompt (token ids, without the start token) once; ids follow the prompts' order. */
-    public static Dataset<Row> generate(SparkSession spark, Settings settings, LmCheckpoint model, List<int[]> prompts, long seed) {
-        return generate(spark, settings, model, prompts.size(), prompts, seed);
-    }
-
-    static String sampleId(int chunk, int row) {
-        return String.format("s%05d-%03d", chunk, row);
-    }
-
-    private static Dataset<Row> generate(SparkSession spark, Settings settings, LmCheckpoint model, int samples,
-                                         List<int[]> prompts, long seed) {
-        var probe = settings.section("probe");
-        int rows = probe.getInt("chunk-rows");
-        int chunks = (samples + rows - 1) / rows;
-        int partitions = probe.getInt("partitions") > 0 ? probe.getInt("partitions") : spark.sparkContext().defaultParallelism();
-        partitions = Math.max(1, Math.min(partitions, chunks));
-        Generator.Sampling sampling = Generator.Sampling.from(settings.section("lm").getConfig("generate"));
-        int threads = NdThreads.perTask(spark, settings.section("lm").getInt("train.threads-per-task"), partitions);
-        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Broadcast<ModelPayload> bc = jsc.broadcast(ModelPayload.of(model));
-        List<Integer> ids = new ArrayList<>();
-        for (int c = 0; c < chunks; c++) {
-            ids.add(c);
-        }
-        int[][] promptArray = prompts == null ? null : prompts.toArray(new int[0][]);
-        String what = samples + (prompts == null ? " samples" : " continuations");
-        LOG.info("probe: generating {} in {} tasks", what, partitions);
-        spark.sparkContext().setJobDescription("probe: generate " + what);
-        JavaRDD<Row> out = jsc.parallelize(ids, partitions).mapPartitions(it -> {
-            FaultInjection.task("probe", TaskContext.get().attemptNumber());
-            NdThreads.use(threads);
-            ModelPayload.Loaded loaded = bc.value().load();
-            TransformerLm lm = loaded.newModel();
-            List<Row> res = new ArrayList<>();
-            while (it.hasNext()) {
-                int c = it.next();
-                int n = Math.min(rows, samples - c * rows);
-                int[][] chunkPrompts = promptArray == null ? new int[n][] : Arrays.copyOfRange(promptArray, c * rows, c * rows + n);
-                List<int[]> gen = Generator.generate(lm, loaded.tokenizer().specials(), chunkPrompts, sampling, Seeds.derive(seed, "chunk", c));
-                for (int r = 0; r < n; r++) {
-                    res.add(RowFactory.create(sampleId(c, r), c, loaded.tokenizer().decode(gen.get(r)),
-                            gen.get(r).length));
-                }
-            }
-            return res.iterator();
-        });
-        return spark.createDataFrame(out, GENERATED);
-    }
-
-    /** Samples made elsewhere, in the generated samples' columns (no token count: 0). */
-    static Dataset<Row> readSamples(SparkSession spark, List<String> inputs, Domains domains) {
-        List<Row> rows = new ArrayList<>();
-        for (ExternalSamples.Sample s : ExternalSamples.read(spark, inputs, false, domains)) {
-            rows.add(RowFactory.create(s.id(), 0, s.text(), 0));
-        }
-        return spark.createDataFrame(rows, GENERATED);
     }
 
     /** ": reason; reason" of an untrusted probe's stats, empty for a trusted one (for summary lines). */
     public static String reasons(Map<String, Object> stats) {
         return stats.get("trust_reasons") instanceof List<?> r && !r.isEmpty()
                 ? ": " + String.join("; ", r.stream().map(String::valueOf).toList()) : "";
-    }
-
-    /** Index of a classifier label: the domain's, or k for unlabeled. */
-    static int labelIndex(Domains domains, String label) {
-        return Domains.UNLABELED.equals(label) ? domains.size() : domains.indexOf(label);
-    }
-
-    /** The classifier's per-domain probabilities in configured order. */
-    static double[] posterior(Domains domains, Map<String, Double> probabilities) {
-        double[] p = new double[domains.size()];
-        for (int i = 0; i < p.length; i++) {
-            p[i] = probabilities.getOrDefault(domains.name(i), 0.0);
-        }
-        return p;
     }
 
     /** The classifier's class shares on its validation split (its training priors), or null when not recorded. */
@@ -212,8 +116,8 @@ public final class KnowledgeProbe {
             DomainClassifierModel clf = ClassifierStage.load(spark, classifierDir, settings);
             Map<String, Object> metrics = ClassifierStage.savedMetrics(spark, classifierDir);
             double[][] confusion = confusion(metrics, domains);
-            Dataset<Row> generated = external.samples() == null ? generate(spark, settings, model, requested, seed)
-                    : readSamples(spark, external.samples(), domains);
+            Dataset<Row> generated = external.samples() == null ? ProbeGeneration.generate(spark, settings, model, requested, seed)
+                    : ProbeGeneration.readSamples(spark, external.samples(), domains);
             int samples = external.samples() == null ? requested : (int) generated.count();
             Dataset<Row> labelled = clf.copy(new ParamMap()).setTextCol("text").setPredictionCol("domain").transform(generated);
             Dataset<Row> samplesDf = TableSchema.of("probe_sample").conform(labelled).persist(StorageLevel.MEMORY_AND_DISK());
@@ -226,8 +130,8 @@ public final class KnowledgeProbe {
             double[][] post = new double[rows.size()][];
             long generatedTokens = 0;
             for (int i = 0; i < label.length; i++) {
-                label[i] = labelIndex(domains, rows.get(i).getString(1));
-                post[i] = posterior(domains, rows.get(i).getJavaMap(2));
+                label[i] = Quantifiers.Labels.index(domains, rows.get(i).getString(1));
+                post[i] = Quantifiers.Labels.posterior(domains, rows.get(i).getJavaMap(2));
                 generatedTokens += rows.get(i).getInt(3);
             }
             // the evidence beside the samples, each independent of the others: what is missing is said, not dropped

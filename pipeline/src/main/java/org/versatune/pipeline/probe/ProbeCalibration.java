@@ -244,11 +244,11 @@ public final class ProbeCalibration {
         }
         LOG.info("probe calibration: continuing {} window openings ({} tokens each) from {} documents", prompts.size(),
                 promptTokens, documents.values().stream().mapToInt(List::size).sum());
-        Dataset<Row> generated = KnowledgeProbe.generate(spark, settings, model, prompts, seed);
+        Dataset<Row> generated = ProbeGeneration.generate(spark, settings, model, prompts, seed);
         List<Row> truth = new ArrayList<>();
         int rows = settings.section("probe").getInt("chunk-rows");
         for (int i = 0; i < prompts.size(); i++) {
-            truth.add(RowFactory.create(KnowledgeProbe.sampleId(i / rows, i % rows), promptDomains.get(i)));
+            truth.add(RowFactory.create(ProbeGeneration.sampleId(i / rows, i % rows), promptDomains.get(i)));
         }
         Dataset<Row> withTruth = generated.join(spark.createDataFrame(truth, PROMPT_DOMAIN), "id").select("id", "true_domain", "text");
         return new Outcome(labelled(settings, clf, withTruth, source, read, documents, excluded, perDomain, promptTokens), null);
@@ -318,8 +318,8 @@ public final class ProbeCalibration {
         for (int i = 0; i < out.size(); i++) {
             Row r = out.get(i);
             t[i] = domains.indexOf(r.getString(1));
-            l[i] = KnowledgeProbe.labelIndex(domains, r.getString(2));
-            post[i] = KnowledgeProbe.posterior(domains, r.getJavaMap(3));
+            l[i] = Quantifiers.Labels.index(domains, r.getString(2));
+            post[i] = Quantifiers.Labels.posterior(domains, r.getJavaMap(3));
             counts[t[i]][l[i]]++;
             texts.add(new ExternalSamples.Sample(r.getString(0), r.getString(4), r.getString(1)));
         }

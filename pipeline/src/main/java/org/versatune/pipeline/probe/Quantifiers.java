@@ -1,12 +1,14 @@
 package org.versatune.pipeline.probe;
 
 import org.versatune.pipeline.domain.DomainDistribution;
+import org.versatune.pipeline.domain.Domains;
 import org.versatune.pipeline.util.Bootstrap;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Estimators of the domain shares behind the probe's samples (quantification, as in QuaPy's taxonomy), from
@@ -51,6 +53,20 @@ public final class Quantifiers {
     public record Labels(int[] label, double[][] posterior) {
         public int size() {
             return label.length;
+        }
+
+        /** Index of a classifier label: the domain's, or k for unlabeled. */
+        static int index(Domains domains, String label) {
+            return Domains.UNLABELED.equals(label) ? domains.size() : domains.indexOf(label);
+        }
+
+        /** The classifier's per-domain probabilities in configured order. */
+        static double[] posterior(Domains domains, Map<String, Double> probabilities) {
+            double[] p = new double[domains.size()];
+            for (int i = 0; i < p.length; i++) {
+                p[i] = probabilities.getOrDefault(domains.name(i), 0.0);
+            }
+            return p;
         }
 
         Labels pick(int[] idx) {

@@ -54,9 +54,9 @@ class KnowledgeProbeTest {
         LmCheckpoint m = tinyModel();
         Settings two = S.with("probe.partitions", 2);
         Settings five = S.with("probe.partitions", 5);
-        List<Row> a = KnowledgeProbe.generate(spark, two, m, 70, 11).orderBy("id").collectAsList();
-        List<Row> b = KnowledgeProbe.generate(spark, five, m, 70, 11).orderBy("id").collectAsList();
-        List<Row> c = KnowledgeProbe.generate(spark, two, m, 70, 12).orderBy("id").collectAsList();
+        List<Row> a = ProbeGeneration.generate(spark, two, m, 70, 11).orderBy("id").collectAsList();
+        List<Row> b = ProbeGeneration.generate(spark, five, m, 70, 11).orderBy("id").collectAsList();
+        List<Row> c = ProbeGeneration.generate(spark, two, m, 70, 12).orderBy("id").collectAsList();
         assertThat(a).hasSize(70).isEqualTo(b).isNotEqualTo(c);
         assertThat(a.get(69).getString(0)).isEqualTo("s00004-005");
     }
@@ -65,8 +65,8 @@ class KnowledgeProbeTest {
     @Test
     void anImportedLlamaGeneratesOnTheExecutors(SparkSession spark) {
         LmCheckpoint llama = HfCheckpoint.read(Path.of("src/test/resources/hf-llama"));
-        List<Row> a = KnowledgeProbe.generate(spark, S, llama, 20, 11).orderBy("id").collectAsList();
-        assertThat(a).hasSize(20).isEqualTo(KnowledgeProbe.generate(spark, S, llama, 20, 11).orderBy("id").collectAsList());
+        List<Row> a = ProbeGeneration.generate(spark, S, llama, 20, 11).orderBy("id").collectAsList();
+        assertThat(a).hasSize(20).isEqualTo(ProbeGeneration.generate(spark, S, llama, 20, 11).orderBy("id").collectAsList());
         assertThat(a).allSatisfy(r -> assertThat(r.getString(2)).isNotEmpty());
     }
 

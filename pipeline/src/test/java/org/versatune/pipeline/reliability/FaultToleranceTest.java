@@ -23,7 +23,7 @@ import org.versatune.pipeline.lm.LmConfig;
 import org.versatune.pipeline.lm.MemoryCheck;
 import org.versatune.pipeline.lm.TransformerLm;
 import org.versatune.pipeline.mixture.ComposeStage;
-import org.versatune.pipeline.probe.KnowledgeProbe;
+import org.versatune.pipeline.probe.ProbeGeneration;
 import org.versatune.pipeline.testing.Samples;
 import org.versatune.pipeline.testing.SparkExtension;
 import org.versatune.pipeline.util.FaultInjection;
@@ -90,8 +90,8 @@ class FaultToleranceTest {
         BpeTokenizer tok = BpeTokenizer.train(List.of("the court held", "def f(x): return x"), 300);
         LmConfig cfg = new LmConfig(tok.vocabSize(), 16, 32, 1, 2, 2, LmConfig.RELU);
         LmCheckpoint model = new LmCheckpoint(cfg, tok, TransformerLm.initialise(cfg, 1, DataType.FLOAT).params(), null, Map.of());
-        List<Row> g1 = sorted(KnowledgeProbe.generate(spark, S.with("probe.partitions", 3), model, 40, 5), "id");
-        List<Row> g2 = withFault("task-once:probe", () -> sorted(KnowledgeProbe.generate(spark, S.with("probe.partitions", 3), model, 40, 5), "id"));
+        List<Row> g1 = sorted(ProbeGeneration.generate(spark, S.with("probe.partitions", 3), model, 40, 5), "id");
+        List<Row> g2 = withFault("task-once:probe", () -> sorted(ProbeGeneration.generate(spark, S.with("probe.partitions", 3), model, 40, 5), "id"));
         assertThat(g2).isEqualTo(g1);
     }
 
