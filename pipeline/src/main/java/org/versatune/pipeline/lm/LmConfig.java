@@ -160,9 +160,21 @@ public record LmConfig(int vocabSize, int context, int dModel, int layers, int h
 
     /** From {@code versatune.lm.model} with the tokenizer's vocabulary size. */
     public static LmConfig from(Config model, int vocabSize) {
-        return new LmConfig(vocabSize, model.getInt("context"), model.getInt("d-model"), model.getInt("layers"),
-                model.getInt("heads"), model.getInt("mlp-ratio"), model.getString("activation"),
-                model.hasPath("biases") && model.getBoolean("biases"));
+        String family = model.hasPath("family") ? model.getString("family") : "gpt2";
+        return switch (family) {
+            case "gpt2" -> new LmConfig(vocabSize, model.getInt("context"), model.getInt("d-model"), model.getInt("layers"),
+                    model.getInt("heads"), model.getInt("mlp-ratio"), model.getString("activation"),
+                    model.hasPath("biases") && model.getBoolean("biases"));
+            // a base shaped as the models users bring: RMSNorm, rotary positions, SwiGLU, grouped-query attention
+            case "llama" -> {
+                var l = model.getConfig("llama");
+                yield llama(vocabSize, model.getInt("context"), model.getInt("d-model"), model.getInt("layers"),
+                        model.getInt("heads"), new Llama(l.getInt("kv-heads"), l.getInt("hidden"), l.getDouble("rope-theta"),
+                        l.getDouble("norm-eps"), l.getBoolean("tied-head")));
+            }
+            default -> throw new IllegalArgumentException("versatune.lm.model.family: unknown '" + family
+                    + "' (expected gpt2 or llama)");
+        };
     }
 
     public int headDim() {

@@ -1,6 +1,7 @@
 package org.versatune.pipeline.pretrain;
 
 import java.util.Arrays;
+import java.util.Locale;
 
 /**
  * How pretraining cuts a document into windows, in one place: the document's tokens followed by the end token, cut
@@ -10,6 +11,42 @@ import java.util.Arrays;
  */
 public final class DocumentWindows {
     private DocumentWindows() {
+    }
+
+    /**
+     * How pretraining lays documents out (docs/method.md section 0). {@code window-bos}: every window of a document
+     * starts with the begin token (this project's own bases). {@code packed-eos}: documents end to end, each followed
+     * by the end token, windows cut anywhere (GPT-2, Qwen). {@code document-bos}: the same with the begin token at each
+     * document's start (Llama).
+     */
+    public enum Layout {
+        WINDOW_BOS, PACKED_EOS, DOCUMENT_BOS;
+
+        public String id() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+
+        public static Layout parse(String s) {
+            for (Layout l : values()) {
+                if (l.id().equals(s)) {
+                    return l;
+                }
+            }
+            throw new IllegalArgumentException("versatune.lm.pretrain.layout: unknown '" + s + "' (expected window-bos, "
+                    + "packed-eos or document-bos)");
+        }
+
+        /** A document's tokens as they enter the packed stream (window-bos: as it is cut into windows). */
+        public int[] document(int[] body, int bos, int eos) {
+            int[] withEnd = withEnd(body, eos);
+            if (this != DOCUMENT_BOS) {
+                return withEnd;
+            }
+            int[] all = new int[withEnd.length + 1];
+            all[0] = bos;
+            System.arraycopy(withEnd, 0, all, 1, withEnd.length);
+            return all;
+        }
     }
 
     /** The document as pretraining reads it: its tokens and the end token. */

@@ -1,5 +1,6 @@
 package org.versatune.pipeline.pretrain;
 
+import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -36,8 +37,11 @@ import org.versatune.pipeline.mixture.MixtureWeights;
 import org.versatune.pipeline.parallel.Checkpoints;
 import org.versatune.pipeline.parallel.DataParallelTrainer;
 import org.versatune.pipeline.util.Seeds;
+import scala.Tuple2;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -114,15 +118,22 @@ public final class PretrainStage {
                 lm.getLong("tokenizer.train-chars"), seed);
         LmConfig cfg = previous != null ? previous.config() : LmConfig.from(lm.getConfig("model"), tok.vocabSize());
         Broadcast<BpeTokenizer> btok = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(tok);
-        Dataset<Row> windows = windows(spark, docs, btok, cfg.context(), seed).persist(StorageLevel.MEMORY_AND_DISK());
+        DocumentWindows.Layout layout = previous != null && previous.state().get("layout") instanceof String l
+                ? DocumentWindows.Layout.parse(l) : DocumentWindows.Layout.parse(pre.getString("layout"));
+        // the units the mixture draws: windows (window-bos) or whole documents (packed layouts, cut after packing)
+        Dataset<Row> windows = (layout == DocumentWindows.Layout.WINDOW_BOS ? windows(spark, docs, btok, cfg.context(), seed)
+                : documents(spark, docs, btok, layout)).persist(StorageLevel.MEMORY_AND_DISK());
 
         Selection sel = select(windows.filter(col("heldout").equalTo(false)), domains, mix, tokens, seed);
         PretrainDocuments documents = PretrainDocuments.of(docs, new HashSet<>(sel.windows.select("id").distinct()
                 .as(Encoders.STRING()).collectAsList()), inputs, InputPaths.expand(conf, inputs), seed, heldout);
         int partitions = Math.max(1, train.getInt("partitions"));
-        JavaRDD<SftFormat.Example> data = toExamples(sel.windows.repartition(partitions, col("rank"))
-                .sortWithinPartitions("rank")).persist(StorageLevel.MEMORY_AND_DISK());
-        JavaRDD<DomainEvaluator.Item> held = heldOut(windows.filter(col("heldout")), pre.getLong("heldout-max-tokens"), seed);
+        JavaRDD<SftFormat.Example> data = (layout == DocumentWindows.Layout.WINDOW_BOS
+                ? toExamples(sel.windows.repartition(partitions, col("rank")).sortWithinPartitions("rank"))
+                : pack(sel.windows, cfg.context() + 1, partitions)).persist(StorageLevel.MEMORY_AND_DISK());
+        Dataset<Row> heldDocs = windows.filter(col("heldout"));
+        JavaRDD<DomainEvaluator.Item> held = heldOut(layout == DocumentWindows.Layout.WINDOW_BOS ? heldDocs
+                : pieces(spark, heldDocs, cfg.context() + 1), pre.getLong("heldout-max-tokens"), seed);
 
         DataParallelTrainer.Options opts = DataParallelTrainer.Options.of(spark, train, partitions, seed, STAGE, 0);
         long steps = DataParallelTrainer.stepsPerEpoch(data, cfg, opts);
@@ -146,19 +157,20 @@ public final class PretrainStage {
         long trainStarted = System.nanoTime();
         DataParallelTrainer.State end = DataParallelTrainer.train(spark, data, cfg, start, schedule, steps, opts,
                 (state, round) -> {
-                    ckpts.offer(() -> checkpoint(cfg, tok, state, heldInitFinal, steps));
+                    ckpts.offer(() -> checkpoint(cfg, tok, state, heldInitFinal, steps, layout));
                     if (state.step() - lastSaved[0] >= checkpointEvery && state.step() < steps) {
-                        ckpts.save(checkpoint(cfg, tok, state, heldInitFinal, steps));
+                        ckpts.save(checkpoint(cfg, tok, state, heldInitFinal, steps, layout));
                         lastSaved[0] = state.step();
                     }
                 });
         double trainSeconds = (System.nanoTime() - trainStarted) / 1e9;
         Map<String, Object> heldFinal = losses(DomainEvaluator.loss(spark, ModelPayload.of(cfg, tok, end.params()), held,
                 evalBatch, "pretrain: held-out loss (final)"));
-        LmCheckpoint result = checkpoint(cfg, tok, end, heldInit, steps);
+        LmCheckpoint result = checkpoint(cfg, tok, end, heldInit, steps, layout);
 
         Map<String, Object> stats = new LinkedHashMap<>();
         stats.put("model", cfg.toJson());
+        stats.put("layout", layout.id());
         stats.put("tokens_requested", tokens);
         stats.put("tokens_trained", sel.realised.values().stream().mapToLong(Long::longValue).sum());
         stats.put("mix_requested", mix.toMap());
@@ -188,9 +200,11 @@ public final class PretrainStage {
     }
 
     static LmCheckpoint checkpoint(LmConfig cfg, BpeTokenizer tok, DataParallelTrainer.State s, Map<String, Object> heldInit,
-                                   long totalSteps) {
+                                   long totalSteps, DocumentWindows.Layout layout) {
         Map<String, Object> st = new LinkedHashMap<>();
         st.put("stage", STAGE);
+        // how the base saw its text: the probe reads the model through the same layout
+        st.put("layout", layout.id());
         st.put("step", s.step());
         st.put("total_steps", totalSteps);
         st.put("heldout_loss_initial", heldInit);
@@ -242,6 +256,70 @@ public final class PretrainStage {
             return out.iterator();
         });
         return spark.createDataFrame(rows, WINDOWS);
+    }
+
+    /** One row per document (chunk 0) holding its tokens as the packed layout lays it out. */
+    static Dataset<Row> documents(SparkSession spark, Dataset<Row> docs, Broadcast<BpeTokenizer> tok, DocumentWindows.Layout layout) {
+        JavaRDD<Row> rows = docs.select("id", "domain", "text", "heldout").javaRDD().map(r -> {
+            int[] t = layout.document(tok.value().encode(r.getString(2)), tok.value().specials().bos(), tok.value().specials().eos());
+            return RowFactory.create(r.getString(1), r.getBoolean(3), r.getString(0), 0, t.length, t);
+        });
+        return spark.createDataFrame(rows, WINDOWS);
+    }
+
+    /** Documents cut into pieces of {@code length} tokens each, no piece across documents (held-out scoring per domain). */
+    static Dataset<Row> pieces(SparkSession spark, Dataset<Row> documents, int length) {
+        JavaRDD<Row> rows = documents.select("domain", "heldout", "id", "tokens").javaRDD().flatMap(r -> {
+            int[] t = ints(r.getList(3));
+            List<Row> out = new ArrayList<>();
+            for (int c = 0; c * length < t.length; c++) {
+                int[] p = Arrays.copyOfRange(t, c * length, Math.min(t.length, (c + 1) * length));
+                out.add(RowFactory.create(r.getString(0), r.getBoolean(1), r.getString(2), c, p.length, p));
+            }
+            return out.iterator();
+        });
+        return spark.createDataFrame(rows, WINDOWS);
+    }
+
+    /**
+     * The selected documents end to end in their seeded rank order (which interleaves the domains), cut every
+     * {@code length} tokens whatever the document boundaries: the training windows of a packed layout, in stream order.
+     */
+    static JavaRDD<SftFormat.Example> pack(Dataset<Row> selected, int length, int partitions) {
+        Dataset<Row> placed = selected.withColumn("offset", sum(col("len")).over(Window.orderBy("rank", "id", "chunk", "copy"))
+                .minus(col("len")));
+        JavaPairRDD<Long, Tuple2<Long, int[]>> parts = placed.select("offset", "tokens").javaRDD().flatMapToPair(r -> {
+            long offset = r.getLong(0);
+            int[] t = ints(r.getList(1));
+            List<Tuple2<Long, Tuple2<Long, int[]>>> out = new ArrayList<>();
+            for (int i = 0; i < t.length; ) {
+                long w = (offset + i) / length;
+                int end = (int) Math.min(t.length, (w + 1) * length - offset);
+                out.add(new Tuple2<>(w, new Tuple2<>(offset + i, Arrays.copyOfRange(t, i, end))));
+                i = end;
+            }
+            return out.iterator();
+        });
+        return parts.groupByKey().sortByKey(true, partitions).map(e -> {
+            List<Tuple2<Long, int[]>> ps = new ArrayList<>();
+            e._2().forEach(ps::add);
+            ps.sort(Comparator.comparingLong(Tuple2::_1));
+            int[] w = new int[ps.stream().mapToInt(p -> p._2().length).sum()];
+            int at = 0;
+            for (Tuple2<Long, int[]> p : ps) {
+                System.arraycopy(p._2(), 0, w, at, p._2().length);
+                at += p._2().length;
+            }
+            return SftFormat.window(w);
+        });
+    }
+
+    private static int[] ints(List<Integer> l) {
+        int[] t = new int[l.size()];
+        for (int i = 0; i < t.length; i++) {
+            t[i] = l.get(i);
+        }
+        return t;
     }
 
     record Selection(Dataset<Row> windows, Map<String, Long> realised, Map<String, Long> copies) {
