@@ -1,22 +1,41 @@
 package org.versatune.pipeline.lm;
 
 import org.apache.spark.sql.SparkSession;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import static org.nd4j.linalg.indexing.NDArrayIndex.all;
+import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
+
 /**
- * Threads ND4J (its BLAS and elementwise ops) and the Java row kernels use in this JVM: the one place the project
- * sets them. Every model task (training, scoring, generation) sets them to the cores it owns: all of them when it
- * runs alone, one when two tasks share two cores (more threads than cores make OpenMP and the JVM fight, measured
- * 3-4x slower on 2 cores). The count comes from {@code versatune.lm.train.threads-per-task} (0 = automatic); no
- * environment variable is needed.
+ * Threads ND4J (its elementwise ops), the matrix products and the Java row kernels use in this JVM: the one place
+ * the project sets them. Every model task (training, scoring, generation) sets them to the cores it owns: all of
+ * them when it runs alone, one when two tasks share two cores (more threads than cores make OpenMP and the JVM
+ * fight, measured 3-4x slower on 2 cores). The count comes from {@code versatune.lm.train.threads-per-task}
+ * (0 = automatic); no environment variable is needed.
+ *
+ * <p>BLAS itself always runs on one thread on the CPU backend: multi-threaded OpenBLAS cuts a product's columns at
+ * places that depend on its thread count, and its Haswell/Zen kernels sum the inner dimension in one or in two
+ * interleaved partial sums depending on the width they get, so products changed in their last bits with the
+ * threads. {@link #gemm} spreads fixed row blocks over the threads instead.
  */
 public final class NdThreads {
     /** The session's configured threads per task, carried to every stage by the session (see Sessions). */
     public static final String SPARK_KEY = "spark.versatune.threads-per-task";
+    /** Rows of C per block of {@link #gemm}: large enough that BLAS keeps its speed, small enough to share out. */
+    static final int GEMM_BLOCK_ROWS = 256;
     private static final Logger LOG = LoggerFactory.getLogger(NdThreads.class);
+    private static final boolean CPU = Nd4j.getEnvironment().isCPU();
     private static volatile int current = -1;
+
+    static {
+        // before the first product, whether or not a task has set its threads
+        if (CPU) {
+            Nd4j.factory().blas().setMaxThreads(1);
+        }
+    }
 
     private NdThreads() {
     }
@@ -27,7 +46,6 @@ public final class NdThreads {
             return;
         }
         try {
-            Nd4j.factory().blas().setMaxThreads(n);
             Nd4j.getEnvironment().setMaxThreads(n);
             Nd4j.getEnvironment().setMaxMasterThreads(n);
         } catch (UnsupportedOperationException | IllegalStateException e) {
@@ -42,6 +60,21 @@ public final class NdThreads {
         }
         RowKernels.setThreads(n);
         current = n;
+    }
+
+    /**
+     * C = op(A)·op(B) (beta = 0) or C += op(A)·op(B) (beta = 1), C contiguous row-major. On the CPU backend fixed
+     * blocks of C's rows, each one single-threaded BLAS call, are spread over the threads: the values do not
+     * depend on the thread count.
+     */
+    public static void gemm(INDArray a, boolean ta, INDArray b, boolean tb, INDArray c, double beta) {
+        if (!CPU || c.size(0) <= GEMM_BLOCK_ROWS) {
+            Nd4j.gemm(a, b, c, ta, tb, 1.0, beta);
+            return;
+        }
+        RowKernels.parallelBlocks((int) c.size(0), GEMM_BLOCK_ROWS, (k, from, to) -> Nd4j.gemm(
+                ta ? a.get(all(), interval(from, to)) : a.get(interval(from, to), all()), b,
+                c.get(interval(from, to), all()), ta, tb, 1.0, beta));
     }
 
     /** Threads for each of {@code partitions} model tasks of this session, from the session's configured count. */

@@ -126,7 +126,7 @@ final class RowKernels {
     }
 
     /** Runs {@code body} on blocks [0, size) of {@code blockSize}, spread over {@link #threads()} threads. */
-    private static void parallelBlocks(int size, int blockSize, Block body) {
+    static void parallelBlocks(int size, int blockSize, Block body) {
         int blocks = blocks(size, blockSize);
         IntStream range = IntStream.range(0, blocks);
         (THREADS > 1 && blocks > 1 ? range.parallel() : range).forEach(k ->

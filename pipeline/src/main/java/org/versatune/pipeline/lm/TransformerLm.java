@@ -297,9 +297,9 @@ public final class TransformerLm {
 
     // ------------------------------------------------------------------------------------------------ maths
 
-    /** C = op(A)·op(B) (beta = 0) or C += op(A)·op(B) (beta = 1), on BLAS. */
+    /** C = op(A)·op(B) (beta = 0) or C += op(A)·op(B) (beta = 1), on BLAS in blocks independent of the threads. */
     private static void mm(INDArray a, boolean ta, INDArray b, boolean tb, INDArray c, double beta) {
-        Nd4j.gemm(a, b, c, ta, tb, 1.0, beta);
+        NdThreads.gemm(a, ta, b, tb, c, beta);
     }
 
     /** The fused Java kernels read host memory directly: only valid on the CPU backend (tests may switch them off). */
