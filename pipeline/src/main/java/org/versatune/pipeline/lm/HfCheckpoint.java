@@ -37,6 +37,8 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
  * are dropped, so that export then import gives back the same parameters.
  */
 public final class HfCheckpoint {
+    /** The state key an imported model carries: where it came from (its pretraining layout is not known). */
+    public static final String IMPORTED_FROM = "imported_from";
     static final String CONFIG = "config.json";
     static final String WEIGHTS = "model.safetensors";
     static final String TOKENIZER = "tokenizer.json";
@@ -117,7 +119,7 @@ public final class HfCheckpoint {
         }
         BpeTokenizer tok = readTokenizer(dir, config, cfg.vocabSize(), splitSpecialTokens);
         Map<String, Object> state = new LinkedHashMap<>();
-        state.put("imported_from", "huggingface-" + type);
+        state.put(IMPORTED_FROM, "huggingface-" + type);
         if (cfg.context() < intField(config, where, cfg.llama() != null ? "max_position_embeddings" : "n_positions")) {
             state.put("context_limited_by", "sliding_window");
         }

@@ -53,17 +53,49 @@ public final class FirstTokenMixture {
     private final int k;
     private final int vocab;
     private final int context;
+    private final DocumentWindows.Layout layout;
 
+    /** For a base of this project's own layout (window-bos). */
     public FirstTokenMixture(int k, int vocab, int context) {
+        this(k, vocab, context, DocumentWindows.Layout.WINDOW_BOS);
+    }
+
+    /**
+     * What follows the prefix token depends on how the base saw its text: under window-bos, the opening of any window
+     * (a mixture of windows, weighted by their counts); under the packed layouts, the opening of a document (a mixture
+     * of documents). Token shares follow from the units' mean lengths either way.
+     */
+    public FirstTokenMixture(int k, int vocab, int context, DocumentWindows.Layout layout) {
         this.k = k;
         this.vocab = vocab;
         this.context = context;
+        this.layout = layout;
     }
 
-    /** The model's exact next-token distribution after the begin token alone. */
+    /** The tokens after which a base of this layout starts a new unit: begin; end; end then begin. */
+    static int[] prefix(DocumentWindows.Layout layout, int bos, int eos) {
+        return switch (layout) {
+            case WINDOW_BOS -> new int[]{bos};
+            case PACKED_EOS -> new int[]{eos};
+            case DOCUMENT_BOS -> new int[]{eos, bos};
+        };
+    }
+
+    /** The model's exact next-token distribution after the begin token alone (a window-bos base). */
     public static double[] firstTokenDistribution(LmCheckpoint checkpoint) {
+        return firstTokenDistribution(checkpoint, DocumentWindows.Layout.WINDOW_BOS);
+    }
+
+    /** The model's exact next-token distribution after its layout's prefix. */
+    public static double[] firstTokenDistribution(LmCheckpoint checkpoint, DocumentWindows.Layout layout) {
         TransformerLm lm = checkpoint.model();
-        INDArray logits = lm.step(lm.newCache(1), new int[]{checkpoint.tokenizer().specials().bos()}, 0);
+        var specials = checkpoint.tokenizer().specials();
+        int[] prefix = prefix(layout, specials.bos(), specials.eos());
+        var cache = lm.newCache(1);
+        INDArray logits = null;
+        for (int i = 0; i < prefix.length; i++) {
+            logits = lm.step(cache, new int[]{prefix[i]}, i);
+        }
         double[] p = logits.getRow(0).toDoubleVector();
         ClassifierWeights.softmax(p);
         lm.releaseBuffers();
@@ -89,7 +121,8 @@ public final class FirstTokenMixture {
                 tokens[i][id]++;
             }
             documents[i]++;
-            windows[i] += DocumentWindows.count(t.length, context);
+            // the units the model starts after its prefix: windows (window-bos) or whole documents (packed layouts)
+            windows[i] += layout == DocumentWindows.Layout.WINDOW_BOS ? DocumentWindows.count(t.length, context) : 1;
             length[i] += t.length;
         }
 

@@ -15,7 +15,9 @@ import org.versatune.pipeline.domain.Domains;
 import org.versatune.pipeline.domain.ProbeDistributionFile;
 import org.versatune.pipeline.io.Json;
 import org.versatune.pipeline.io.StageOutput;
+import org.versatune.pipeline.lm.HfCheckpoint;
 import org.versatune.pipeline.lm.LmCheckpoint;
+import org.versatune.pipeline.pretrain.DocumentWindows.Layout;
 import org.versatune.pipeline.schema.TableSchema;
 import org.versatune.pipeline.util.Seeds;
 
@@ -43,6 +45,21 @@ public final class KnowledgeProbe {
     private static final Logger LOG = LoggerFactory.getLogger(KnowledgeProbe.class);
 
     private KnowledgeProbe() {
+    }
+
+    /**
+     * How the model saw its text: {@code configured} unless "auto"; auto reads what the model records (this project's
+     * bases; one made before layouts were recorded used window-bos); null when unknown (an imported model).
+     */
+    static Layout layout(LmCheckpoint model, String configured) {
+        if (!configured.equals("auto")) {
+            return Layout.parse(configured);
+        }
+        Object recorded = model.state().get("layout");
+        if (recorded instanceof String s) {
+            return Layout.parse(s);
+        }
+        return model.state().containsKey(HfCheckpoint.IMPORTED_FROM) ? null : Layout.WINDOW_BOS;
     }
 
     /** ": reason; reason" of an untrusted probe's stats, empty for a trusted one (for summary lines). */
@@ -166,17 +183,25 @@ public final class KnowledgeProbe {
             }
             FirstTokenMixture.Result firstToken = null;
             List<FirstTokenMixture.Document> reference = null;
-            String noFirstToken = model == null ? "no model" : !texts.found() ? "no reference text: " + texts.missing() : null;
+            Layout layout = model == null ? null : layout(model, probe.getString("layout"));
+            String noFirstToken = model == null ? "no model"
+                    : layout == null ? "the model does not record how it was pretrained (an imported model): set "
+                    + "versatune.probe.layout to packed-eos (GPT-2, Qwen: documents packed with an end token between them) or "
+                    + "document-bos (Llama, Mistral: a begin token at each document's start) to read it"
+                    : !texts.found() ? "no reference text: " + texts.missing() : null;
+            evidence.put("layout", layout == null ? null : layout.id());
             if (noFirstToken == null) {
                 reference = ProbeCalibration.reference(spark, settings, texts, model.tokenizer(), seed);
                 noFirstToken = FirstTokenMixture.missingDomain(reference, domains);
             }
             if (noFirstToken == null) {
                 spark.sparkContext().setJobDescription("probe: first-token estimate");
-                firstToken = new FirstTokenMixture(domains.size(), model.config().vocabSize(), model.config().context())
-                        .estimate(FirstTokenMixture.firstTokenDistribution(model), reference, probe.getInt("interval-draws"),
+                firstToken = new FirstTokenMixture(domains.size(), model.config().vocabSize(), model.config().context(), layout)
+                        .estimate(FirstTokenMixture.firstTokenDistribution(model, layout), reference, probe.getInt("interval-draws"),
                                 Seeds.derive(seed, "first-token"));
-                evidence.put("first_token", "ran on " + reference.size() + " reference documents");
+                evidence.put("first_token", "ran on " + reference.size() + " reference documents, reading "
+                        + (layout == Layout.WINDOW_BOS ? "window openings after the begin token" : "document openings after "
+                        + (layout == Layout.PACKED_EOS ? "the end token" : "the end and begin tokens")));
             } else {
                 evidence.put("first_token", "not run: " + noFirstToken);
                 LOG.warn("probe: the first-token estimate could not run ({})", noFirstToken);
@@ -185,8 +210,8 @@ public final class KnowledgeProbe {
                 texts.all().unpersist();
             }
             ProbeDistribution.Result result = ProbeDistribution.build(domains, new ProbeDistribution.Evidence(
-                    new Quantifiers.Labels(label, post), cal, firstToken, confusion, priors(metrics, domains)), probe,
-                    Seeds.derive(seed, "interval"));
+                    new Quantifiers.Labels(label, post), cal, firstToken, model == null ? null : noFirstToken, confusion,
+                    priors(metrics, domains)), probe, Seeds.derive(seed, "interval"));
             Map<String, Object> dist = result.toJson();
             Map<String, Object> used = new LinkedHashMap<>();
             used.put("samples", samples);

@@ -1,6 +1,7 @@
 package org.versatune.pipeline.probe;
 
 import org.junit.jupiter.api.Test;
+import org.versatune.pipeline.pretrain.DocumentWindows;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -38,6 +39,38 @@ class FirstTokenMixtureTest {
             assertThat(g[v]).isCloseTo(0.5 * s[v] + 0.5 * u[v], within(1e-12));
         }
         assertThat(c.windowLength()[0]).isEqualTo(1.5);
+    }
+
+    /**
+     * A packed layout: after its prefix the model opens a document, so the units are documents. Domain 0's documents
+     * are 10 tokens long and open with token 1, domain 1's are 30 long and open with token 2; a model that opens either
+     * half the time holds them as documents 1:1, tokens 10:30.
+     */
+    @Test
+    void packedLayoutsReadDocumentOpeningsAndWeighByDocumentLength() {
+        int vocab = 4;
+        FirstTokenMixture m = new FirstTokenMixture(2, vocab, 4, DocumentWindows.Layout.PACKED_EOS);
+        List<FirstTokenMixture.Document> docs = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            int[] a = new int[10];
+            int[] b = new int[30];
+            a[0] = 1;
+            b[0] = 2;
+            docs.add(new FirstTokenMixture.Document("a" + i, 0, a));
+            docs.add(new FirstTokenMixture.Document("b" + i, 1, b));
+        }
+        FirstTokenMixture.Counts c = m.count(docs);
+        assertThat(c.windows).containsExactly(20, 20);   // one unit per document, not ceil(length / context)
+        assertThat(c.windowLength()).containsExactly(10.0, 30.0);
+        double[][] g = c.components();
+        double[] p = new double[vocab];
+        for (int v = 0; v < vocab; v++) {
+            p[v] = 0.5 * g[0][v] + 0.5 * g[1][v];
+        }
+        assertThat(m.estimate(p, docs, 100, 3).estimate().shares()).containsExactly(new double[]{0.25, 0.75}, within(1e-6));
+        assertThat(FirstTokenMixture.prefix(DocumentWindows.Layout.DOCUMENT_BOS, 7, 9)).containsExactly(9, 7);
+        assertThat(FirstTokenMixture.prefix(DocumentWindows.Layout.PACKED_EOS, 7, 9)).containsExactly(9);
+        assertThat(FirstTokenMixture.prefix(DocumentWindows.Layout.WINDOW_BOS, 7, 9)).containsExactly(7);
     }
 
     /** Two domains with their own tokens; the model's distribution is their windows' mixture 1:3. */

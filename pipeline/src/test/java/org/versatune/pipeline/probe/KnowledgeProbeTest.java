@@ -79,7 +79,7 @@ class KnowledgeProbeTest {
         Quantifiers.Labels samples = QuantifiersTest.labels(new int[]{11, 15, 14}, QuantifiersTest.ONE_HOT);
         ProbeCalibration.Result cal = new ProbeCalibration.Result(QuantifiersTest.calibration(), new long[][]{{8, 0, 2}, {1, 5, 4}},
                 "inputs", List.of("cal"), Map.of("a", List.of("a-txt-1")), 0, 10, 16, List.of());
-        Map<String, Object> m = ProbeDistribution.build(d, new ProbeDistribution.Evidence(samples, cal, null, new double[][]{{0.9, 0.1}, {0.1, 0.9}}, null), probe, 1).toJson();
+        Map<String, Object> m = ProbeDistribution.build(d, new ProbeDistribution.Evidence(samples, cal, null, null, new double[][]{{0.9, 0.1}, {0.1, 0.9}}, null), probe, 1).toJson();
         Map<String, Map<String, Object>> per = (Map<String, Map<String, Object>>) m.get("domains");
         assertThat((Double) per.get("a").get("raw")).isCloseTo(11 / 26.0, within(1e-12));
         Map<String, Object> estimates = (Map<String, Object>) m.get("estimates");
@@ -95,7 +95,7 @@ class KnowledgeProbeTest {
 
         // without a calibration the default falls back to raw, and says so; few labelled samples are named
         Map<String, Object> none = ProbeDistribution.build(d, new ProbeDistribution.Evidence(QuantifiersTest.labels(new int[]{2, 1, 37}, QuantifiersTest.ONE_HOT),
-                null, null, null, null), probe, 1).toJson();
+                null, null, null, null, null), probe, 1).toJson();
         assertThat(none).containsEntry("estimator", "raw");
         assertThat((List<String>) ((Map<String, Object>) none.get("trust")).get("reasons"))
                 .anyMatch(r -> r.startsWith("3 of 40 samples labelled")).anyMatch(r -> r.startsWith("no calibration"));
@@ -104,7 +104,7 @@ class KnowledgeProbeTest {
         ProbeCalibration.Result sharp = new ProbeCalibration.Result(sharpCalibration(), new long[][]{{300, 0, 0}, {0, 300, 0}},
                 "heldout", List.of("cal"), Map.of(), 0, 300, 16, List.of());
         Map<String, Object> good = ProbeDistribution.build(d, new ProbeDistribution.Evidence(QuantifiersTest.labels(new int[]{600, 1400, 0}, QuantifiersTest.ONE_HOT),
-                sharp, null, null, null), probe, 1).toJson();
+                sharp, null, null, null, null), probe, 1).toJson();
         assertThat((Map<String, Object>) good.get("trust")).containsEntry("verdict", "trusted");
         assertThat(ProbeDistributionFile.parse(good, d, "corrected", "good").sharesForWeights(false)[0]).isCloseTo(0.3, within(0.01));
     }
@@ -123,7 +123,7 @@ class KnowledgeProbeTest {
                 new double[]{0.34, 0.72}, new double[]{0.01, 0.01});
         FirstTokenMixture.Result good = new FirstTokenMixture.Result(e, new double[]{0.32, 0.68}, 0.03, 30000,
                 new long[]{10, 12}, new long[]{40, 44}, 200, 12, true);
-        Map<String, Object> m = ProbeDistribution.build(d, new ProbeDistribution.Evidence(samples, sharp, good, null, null), probe, 1).toJson();
+        Map<String, Object> m = ProbeDistribution.build(d, new ProbeDistribution.Evidence(samples, sharp, good, null, null, null), probe, 1).toJson();
         assertThat(m).containsEntry("estimator", "first-token");
         assertThat(((Map<String, Map<String, Object>>) m.get("domains")).get("a")).containsEntry("corrected", 0.3)
                 .containsEntry("corrected_low", 0.28);
@@ -134,13 +134,13 @@ class KnowledgeProbeTest {
         // a model the mixture explains badly: untrusted, and the reason names the fit
         FirstTokenMixture.Result poor = new FirstTokenMixture.Result(e, new double[]{0.32, 0.68}, 0.4, 2500,
                 new long[]{10, 12}, new long[]{40, 44}, 200, 12, true);
-        Map<String, Object> t = (Map<String, Object>) ProbeDistribution.build(d, new ProbeDistribution.Evidence(samples, sharp, poor, null, null), probe, 1).toJson().get("trust");
+        Map<String, Object> t = (Map<String, Object>) ProbeDistribution.build(d, new ProbeDistribution.Evidence(samples, sharp, poor, null, null, null), probe, 1).toJson().get("trust");
         assertThat(t).containsEntry("verdict", "untrusted");
         assertThat((List<String>) t.get("reasons")).singleElement().asString().contains("0.400 nats").contains("probe.estimator=pacc");
 
         // no model to read (samples made elsewhere): the calibrated sample estimate, and estimator_fallback says why
         ProbeDistribution.Result typed = ProbeDistribution.build(d, new ProbeDistribution.Evidence(QuantifiersTest.labels(
-                new int[]{600, 1400, 0}, QuantifiersTest.ONE_HOT), sharp, null, null, null), probe, 1);
+                new int[]{600, 1400, 0}, QuantifiersTest.ONE_HOT), sharp, null, null, null, null), probe, 1);
         assertThat(typed.estimator()).isEqualTo("pacc");
         assertThat(typed.notRun()).containsOnlyKeys("first-token");
         assertThat(typed.trust().trusted()).isTrue();
@@ -148,6 +148,14 @@ class KnowledgeProbeTest {
         assertThat(without).containsEntry("estimator", "pacc");
         assertThat((String) without.get("estimator_fallback")).contains("first-token").contains("needs the model");
         assertThat((Map<String, Object>) without.get("estimators_not_run")).containsOnlyKeys("first-token");
+        // a model given whose layout (or reference text) does not support first-token: the stand-in is not trusted
+        ProbeDistribution.Result unread = ProbeDistribution.build(d, new ProbeDistribution.Evidence(QuantifiersTest.labels(
+                new int[]{600, 1400, 0}, QuantifiersTest.ONE_HOT), sharp, null, "the model does not record its layout", null, null),
+                probe, 1);
+        assertThat(unread.estimator()).isEqualTo("pacc");
+        assertThat(unread.trust().trusted()).isFalse();
+        assertThat(unread.trust().reasons()).singleElement().asString().contains("does not record its layout");
+        assertThat(unread.notRun()).containsEntry("first-token", "the model does not record its layout");
         assertThat((Map<String, Object>) without.get("trust")).containsEntry("verdict", "trusted");
     }
 
@@ -304,5 +312,22 @@ class KnowledgeProbeTest {
         KnowledgeProbe.run(spark, s.with("probe.data-root", moved.resolve("data").toString()), moved.resolve("model").toString(),
                 clf, 20, dir.resolve("probe-root").toString(), false);
         assertThat(Json.readMap(conf, dir.resolve("probe-root/distribution.json").toString())).containsEntry("estimator", "first-token");
+
+        // a model that does not say how it was pretrained (as an imported one): first-token does not run, and the
+        // verdict says why and what to set; named, the layout is read as given
+        String state = moved.resolve("model/state.json").toString();
+        Map<String, Object> asImported = new LinkedHashMap<>(Json.readMap(conf, state));
+        assertThat(asImported.remove("layout")).isEqualTo("window-bos");
+        asImported.put(HfCheckpoint.IMPORTED_FROM, "huggingface-llama");
+        Json.write(conf, state, asImported);
+        Settings rooted = s.with("probe.data-root", moved.resolve("data").toString());
+        KnowledgeProbe.run(spark, rooted, moved.resolve("model").toString(), clf, 20, dir.resolve("probe-imported").toString(), false);
+        Map<String, Object> imported = Json.readMap(conf, dir.resolve("probe-imported/distribution.json").toString());
+        assertThat(imported.get("estimator")).isNotEqualTo("first-token");
+        assertThat(((Map<String, Object>) imported.get("trust")).get("verdict")).isEqualTo("untrusted");
+        assertThat(((Map<String, Object>) imported.get("evidence")).get("first_token").toString()).contains("versatune.probe.layout");
+        KnowledgeProbe.run(spark, rooted.with("probe.layout", "window-bos"), moved.resolve("model").toString(), clf, 20,
+                dir.resolve("probe-named").toString(), false);
+        assertThat(Json.readMap(conf, dir.resolve("probe-named/distribution.json").toString())).containsEntry("estimator", "first-token");
     }
 }
