@@ -17,7 +17,7 @@ shift
 out="${OUT:-bench/work/comparison}"
 res="${RESULTS:-bench/results/comparison}"
 source conf/env.sh
-export OMP_NUM_THREADS="$(nproc --all)"   # one training process on every core (conf/base.conf, bench/lm.md)
+# threads: every task sets its own, from versatune.lm.train.threads-per-task (0 = automatic: reference.conf)
 VERSATUNE_JAVA_OPTS="${VERSATUNE_JAVA_OPTS:--Xmx8g -Dorg.bytedeco.javacpp.maxbytes=6g -Dorg.bytedeco.javacpp.maxphysicalbytes=16g}" \
   ./versatune experiment --conf conf/base.conf --conf bench/experiment.conf \
   --set "experiment.pool=[\"$data/sft\"]" \
