@@ -172,10 +172,15 @@ public final class ExperimentRunner {
         Map<String, Object> seconds = new LinkedHashMap<>();
         for (Run r : runs) {
             i++;
-            LOG.info("experiment run {}/{}: {} seed {}", i, runs.size(), r.strategy(), r.seed());
-            Plan p = plan(r.strategy(), settings.with("run.seed", r.seed()), oracle, target.isEmpty() ? null : target);
             String reference = new Path(out, "reference-seed-" + r.seed() + ".json").toString();
             boolean haveRef = OutputFiles.exists(conf, reference);
+            if (haveRef && OutputFiles.exists(conf, ExperimentResults.scoresFile(scores, r.strategy(), r.seed()))) {
+                // scored already, here or in results restored from an earlier session: its training is not repeated
+                LOG.info("experiment run {}/{}: {} seed {} is scored already", i, runs.size(), r.strategy(), r.seed());
+                continue;
+            }
+            LOG.info("experiment run {}/{}: {} seed {}", i, runs.size(), r.strategy(), r.seed());
+            Plan p = plan(r.strategy(), settings.with("run.seed", r.seed()), oracle, target.isEmpty() ? null : target);
             Map<String, Object> stats = StagedTraining.run(spark, p.settings(), new StagedTraining.Request(base, List.of(sets.pool()),
                     List.of(sets.validation()), p.weights(), distribution, p.target(), null, null, null, haveRef ? reference : null,
                     p.reweight()), r.dir(), false, true);

@@ -1,5 +1,6 @@
 package org.versatune.pipeline.experiment;
 
+import org.apache.commons.io.FileUtils;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
@@ -125,6 +126,13 @@ class ExperimentRunnerTest {
         assertThat(((Number) again.get("test_records_sharing_content_with_the_pool")).longValue()).isPositive();
         assertThat(Files.readAllLines(dir.resolve("exp/rescore/sample/results.csv"))).hasSize(1 + 6 * s.domains().size());
         assertThat(Files.readString(dir.resolve("exp/rescore/sample/report/index.html"))).contains("id=\"verdicts\"");
+        assertThat(Files.getLastModifiedTime(kept)).isEqualTo(before);
+
+        // runs restored as their scores alone (a run folder lost, say, between sessions) are not trained again
+        FileUtils.deleteDirectory(dir.resolve("exp/runs/versatune/seed-2").toFile());
+        Files.delete(dir.resolve("exp/" + StageOutput.MARKER));
+        ExperimentRunner.run(spark, twoSeeds, out, false);
+        assertThat(dir.resolve("exp/runs/versatune/seed-2")).doesNotExist();
         assertThat(Files.getLastModifiedTime(kept)).isEqualTo(before);
 
         // any other change would mix runs that are not comparable: refused, naming the setting
