@@ -1,5 +1,6 @@
 package org.versatune.jobs.bench;
 
+import com.typesafe.config.Config;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -18,7 +19,9 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
@@ -34,6 +37,15 @@ public final class LmBenchmark {
     }
 
     public static Map<String, Object> run(Settings settings, int steps, LmCheckpoint checkpoint, PrintLog log) {
+        return run(settings, steps, checkpoint, List.of(), log);
+    }
+
+    /**
+     * {@code steps} 0 skips training (a model too large to fine-tune on this machine); {@code generationRows} are the
+     * batch sizes generation is timed at (empty: versatune.lm.generate.batch-rows).
+     */
+    public static Map<String, Object> run(Settings settings, int steps, LmCheckpoint checkpoint, List<Integer> generationRows,
+                                          PrintLog log) {
         int cores = Runtime.getRuntime().availableProcessors();
         NdThreads.use(cores);
         Map<String, Object> r = new LinkedHashMap<>();
@@ -65,7 +77,51 @@ public final class LmBenchmark {
         int b = Math.max(1, tokensPerBatch / t);
         r.put("model", cfg.toJson());
         r.put("batch", Map.of("rows", b, "length", t));
-        TransformerLm model = checkpoint != null ? checkpoint.model() : TransformerLm.initialise(cfg, 1, DataType.FLOAT);
+        // training keeps fp32 master weights (a 16-bit import widened); generation reads the weights as stored
+        TransformerLm model = null;
+        double tps = Double.NaN;
+        if (steps > 0) {
+            model = checkpoint != null ? checkpoint.masterWeights().model() : TransformerLm.initialise(cfg, 1, DataType.FLOAT);
+            tps = train(model, cfg, lm, b, t, steps, r, peak, log);
+        } else {
+            r.put("training", "skipped (--steps 0)");
+        }
+        TransformerLm reader = checkpoint != null ? checkpoint.model() : model != null ? model : TransformerLm.initialise(cfg, 1, DataType.FLOAT);
+        r.put("stored_dtype", reader.params().dataType().name());
+        r.put("parameter_bytes", reader.params().length() * reader.params().dataType().width());
+        Generator.Sampling s = Generator.Sampling.from(lm.getConfig("generate"));
+        List<Integer> rowCounts = generationRows.isEmpty() ? List.of(lm.getInt("generate.batch-rows")) : generationRows;
+        Generator.generate(reader, specials, new int[Math.min(rowCounts.get(0), 8)][], new Generator.Sampling(8, 1, 1, 0, 1.1), 1); // warm-up
+        List<Map<String, Object>> runs = new ArrayList<>();
+        for (int rows : rowCounts) {
+            long g0 = System.nanoTime();
+            var out = Generator.generate(reader, specials, new int[rows][], new Generator.Sampling(Math.min(s.maxTokens(), t - 1),
+                    s.temperature(), s.topP(), s.topK(), s.repetitionPenalty()), 7);
+            double gsec = (System.nanoTime() - g0) / 1e9;
+            long generated = out.stream().mapToLong(a -> a.length).sum();
+            double gtps = generated / gsec;
+            log.line(String.format("generation: %d rows, %d tokens in %.2f s, %.0f tokens/s", rows, generated, gsec, gtps));
+            Map<String, Object> g = new LinkedHashMap<>();
+            g.put("rows", rows);
+            g.put("tokens", generated);
+            g.put("seconds", round(gsec));
+            g.put("tokens_per_s", round(gtps));
+            runs.add(g);
+        }
+        Map<String, Object> first = runs.get(0);
+        r.put("generation_rows", first.get("rows"));
+        r.put("generation_tokens", first.get("tokens"));
+        r.put("generation_tokens_per_s", first.get("tokens_per_s"));
+        if (steps > 0) {
+            r.put("generation_vs_training", round4((Double) first.get("tokens_per_s") / tps));
+        }
+        r.put("generation", runs);
+        return r;
+    }
+
+    /** Timed training steps (after three untimed ones); returns tokens/s and records the step's figures in r. */
+    private static double train(TransformerLm model, LmConfig cfg, Config lm, int b, int t, int steps, Map<String, Object> r,
+                                double peak, PrintLog log) {
         Random rnd = new Random(1);
         int[][] seqs = new int[b][t + 1];
         for (int[] s : seqs) {
@@ -105,23 +161,7 @@ public final class LmBenchmark {
             prof.forEach((k, v) -> perStep.put(k, round(v / steps)));
             r.put("step_profile_ms", perStep);
         }
-
-        Generator.Sampling s = Generator.Sampling.from(lm.getConfig("generate"));
-        int rows = lm.getInt("generate.batch-rows");
-        Generator.generate(model, specials, new int[Math.min(rows, 8)][], new Generator.Sampling(8, 1, 1, 0, 1.1), 1); // warm-up
-        long g0 = System.nanoTime();
-        var out = Generator.generate(model, specials, new int[rows][], new Generator.Sampling(Math.min(s.maxTokens(), t - 1),
-                s.temperature(), s.topP(), s.topK(), s.repetitionPenalty()), 7);
-        double gsec = (System.nanoTime() - g0) / 1e9;
-        long generated = out.stream().mapToLong(a -> a.length).sum();
-        // rows that stop early still occupy the batch: count positions processed for the rate
-        double gtps = generated / gsec;
-        log.line(String.format("generation: %d rows, %d tokens in %.2f s, %.0f tokens/s", rows, generated, gsec, gtps));
-        r.put("generation_rows", rows);
-        r.put("generation_tokens", generated);
-        r.put("generation_tokens_per_s", round(gtps));
-        r.put("generation_vs_training", round4(gtps / tps));
-        return r;
+        return tps;
     }
 
     static double gemmPeak(int n) {

@@ -34,8 +34,12 @@ public final class BenchCommand {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--steps", defaultValue = "10", description = "timed training steps (default: ${DEFAULT-VALUE})")
+        @Option(names = "--steps", defaultValue = "10", description = "timed training steps; 0 skips training (default: ${DEFAULT-VALUE})")
         int steps;
+
+        @Option(names = "--generate-rows", split = ",", paramLabel = "N", description = "rows generated together, one timing "
+                + "each (default: versatune.lm.generate.batch-rows)")
+        List<Integer> generateRows = new ArrayList<>();
 
         @Option(names = "--model", paramLabel = "MODEL", description = "a checkpoint (e.g. one `versatune import` wrote) instead of the configured shape")
         String model;
@@ -44,7 +48,7 @@ public final class BenchCommand {
         public Integer call() {
             var out = spec.commandLine().getOut();
             LmCheckpoint ckpt = model == null ? null : LmCheckpoint.load(new Configuration(), model);
-            Map<String, Object> r = LmBenchmark.run(common.settings(), steps, ckpt, line -> {
+            Map<String, Object> r = LmBenchmark.run(common.settings(), steps, ckpt, generateRows, line -> {
                 out.println(line);
                 out.flush();
             });

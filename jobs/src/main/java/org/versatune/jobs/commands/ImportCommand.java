@@ -31,6 +31,7 @@ public final class ImportCommand extends StageCommand {
         LmCheckpoint ckpt = HfCheckpoint.read(input, splitSpecial);
         ckpt.save(conf, output);
         Map<String, Object> out = new LinkedHashMap<>(ckpt.config().toJson());
+        out.put("stored_dtype", ckpt.params().dataType().name());
         out.put("special_tokens", ckpt.tokenizer().specials());
         out.put("split_special_tokens", ckpt.tokenizer().splitSpecialTokens());
         out.put("seconds", Math.round((System.nanoTime() - t0) / 1e7) / 100.0);

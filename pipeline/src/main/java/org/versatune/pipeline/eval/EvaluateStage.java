@@ -21,7 +21,7 @@ public final class EvaluateStage {
                                                String label) {
         int batch = settings.section("lm").getInt("train.eval-tokens-per-batch");
         int ctx = model.config().context();
-        ModelPayload payload = ModelPayload.of(model);
+        ModelPayload payload = ModelPayload.of(spark, settings, model);
         Map<String, DomainEvaluator.Sums> nll = data.sft() == null ? Map.of()
                 : DomainEvaluator.loss(spark, payload, EvalInputs.sftItems(spark, data.sft(), model.tokenizer(), ctx), batch,
                 label + ": response NLL by domain");

@@ -413,7 +413,7 @@ public final class ExperimentRunner {
         if (OutputFiles.exists(conf, file)) {
             return;
         }
-        ModelPayload payload = ModelPayload.of(model);
+        ModelPayload payload = ModelPayload.of(spark, settings, model);
         List<DomainEvaluator.ItemScore> sft = DomainEvaluator.itemLosses(spark, payload, items.sft(), items.batch(),
                 "experiment: test NLL of " + label);
         List<DomainEvaluator.ItemScore> mc = items.mc() == null ? List.of()

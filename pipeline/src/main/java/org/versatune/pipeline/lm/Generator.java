@@ -86,7 +86,7 @@ public final class Generator {
                 seen[r][t] = true;
             }
         }
-        TransformerLm.KvCache cache = model.newCache(rows);
+        TransformerLm.KvCache cache = model.newCache(rows, total);
         int[] cur = new int[rows];
         for (int r = 0; r < rows; r++) {
             cur[r] = seqs[r][0];

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +35,8 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
  * sequence we run then fits in the window, where windowed attention equals full attention. Every option of
  * config.json that would change the computation and that we do not implement stops the import with an error
  * naming the field. Biases that are all exactly zero (as in our own exported models)
- * are dropped, so that export then import gives back the same parameters.
+ * are dropped, so that export then import gives back the same parameters. BF16 and F16 weights are kept in their
+ * width ({@link #storedType}), read one tensor at a time; the model widens them as it uses them.
  */
 public final class HfCheckpoint {
     /** The state key an imported model carries: where it came from (its pretraining layout is not known). */
@@ -55,7 +57,7 @@ public final class HfCheckpoint {
     /** Model types of the Llama family's block. */
     static final Set<String> DECODERS = Set.of("llama", "mistral", "qwen2", "qwen3");
 
-    /** Reads a GPT-2- or Llama-family folder into a checkpoint of ours (fp32), special tokens recognised in text. */
+    /** Reads a GPT-2- or Llama-family folder into a checkpoint of ours, special tokens recognised in text. */
     public static LmCheckpoint read(Path dir) {
         return read(dir, false);
     }
@@ -77,22 +79,23 @@ public final class HfCheckpoint {
             throw new IllegalArgumentException(where + ": unsupported model_type '" + type
                     + "' (supported: gpt2, llama, mistral, qwen2, qwen3)");
         }
-        MemoryCheck.requireImportFits(cfg);
-        Map<String, Safetensors.Tensor> tensors = new TreeMap<>(Safetensors.readFolder(dir));
+        Map<String, Safetensors.Entry> tensors = new TreeMap<>(Safetensors.entries(dir));
         // buffers some writers save beside the weights: GPT-2's causal masks, Llama's rotary frequencies
         tensors.keySet().removeIf(n -> n.endsWith(".attn.bias") || n.endsWith(".attn.masked_bias") || n.endsWith(".rotary_emb.inv_freq"));
         boolean tied = cfg.llama() == null || cfg.llama().tiedHead();
-        Safetensors.Tensor tiedHead = tied ? tensors.remove("lm_head.weight") : null;
+        Safetensors.Entry tiedHead = tied ? tensors.remove("lm_head.weight") : null;
         if (cfg.llama() == null && !tensors.containsKey("wte.weight")) {
-            Map<String, Safetensors.Tensor> unprefixed = new TreeMap<>();
+            Map<String, Safetensors.Entry> unprefixed = new TreeMap<>();
             tensors.forEach((k, v) -> unprefixed.put(k.startsWith("transformer.") ? k.substring("transformer.".length()) : k, v));
             tensors = unprefixed;
         }
-        INDArray params = Nd4j.zeros(DataType.FLOAT, cfg.numParams());
+        DataType stored = storedType(tensors.values());
+        MemoryCheck.requireImportFits(cfg, stored);
+        INDArray params = Nd4j.zeros(stored, cfg.numParams());
         Weights w = new Weights(params, cfg);
         Set<String> unused = new TreeSet<>(tensors.keySet());
         for (Slot slot : slots(w, cfg)) {
-            Safetensors.Tensor t = tensors.get(slot.name());
+            Safetensors.Entry t = tensors.get(slot.name());
             if (t == null) {
                 throw new IllegalArgumentException(dir + ": the weights lack tensor '" + slot.name() + "'");
             }
@@ -100,14 +103,15 @@ public final class HfCheckpoint {
                 throw new IllegalArgumentException(dir + ": tensor '" + slot.name() + "' has shape " + Arrays.toString(t.shape())
                         + ", config.json implies " + Arrays.toString(slot.hfShape()));
             }
-            INDArray m = Nd4j.createFromArray(t.data()).reshape(slot.hfShape());
+            // one tensor at a time, in its stored width (the same type as the parameters: no rounding)
+            INDArray m = t.read().reshape(slot.hfShape());
             slot.view().assign(slot.transpose() ? m.transpose() : m.reshape(slot.view().shape()));
             unused.remove(slot.name());
         }
         if (!unused.isEmpty()) {
             throw new IllegalArgumentException(dir + ": tensors this " + type + " layout does not use: " + unused);
         }
-        if (tiedHead != null && !Nd4j.createFromArray(tiedHead.data()).reshape(w.tokEmb.shape()).equals(w.tokEmb)) {
+        if (tiedHead != null && !tiedHead.read().castTo(stored).reshape(w.tokEmb.shape()).equals(w.tokEmb)) {
             throw new IllegalArgumentException(dir + ": lm_head.weight differs from the token embedding, but "
                     + "tie_word_embeddings says the head is tied");
         }
@@ -120,11 +124,22 @@ public final class HfCheckpoint {
         BpeTokenizer tok = readTokenizer(dir, config, cfg.vocabSize(), splitSpecialTokens);
         Map<String, Object> state = new LinkedHashMap<>();
         state.put(IMPORTED_FROM, "huggingface-" + type);
+        state.put("stored_dtype", params.dataType().name());
         if (cfg.context() < intField(config, where, cfg.llama() != null ? "max_position_embeddings" : "n_positions")) {
             state.put("context_limited_by", "sliding_window");
         }
         state.put("split_special_tokens", splitSpecialTokens);
         return new LmCheckpoint(cfg, tok, params, null, state);
+    }
+
+    /**
+     * The type the parameters are kept in: BF16 or F16 when every tensor has that width (computation widens it at
+     * use), else fp32 (a checkpoint that mixes widths is widened whole, as every F16 and BF16 value is a float).
+     */
+    static DataType storedType(Collection<Safetensors.Entry> tensors) {
+        Set<DataType> types = new TreeSet<>();
+        tensors.forEach(t -> types.add(t.dataType()));
+        return types.size() == 1 && TransformerLm.is16Bit(types.iterator().next()) ? types.iterator().next() : DataType.FLOAT;
     }
 
     private static LmConfig gpt2Config(Map<String, Object> config, String where) {

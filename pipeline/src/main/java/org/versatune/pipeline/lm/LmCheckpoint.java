@@ -4,6 +4,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.versatune.pipeline.io.Json;
 
@@ -17,10 +18,11 @@ import java.util.Map;
  * A language-model checkpoint folder, loadable by every later stage:
  * {@code model.json} (architecture), {@code tokenizer.json}, {@code params.bin} (raw parameters),
  * optionally {@code optimizer.bin} (Adam moments) and {@code state.json} (step, seeds, training progress).
- * Written to a temporary sibling and renamed into place, so a checkpoint is complete or absent.
+ * Written to a temporary sibling and renamed into place, so a checkpoint is complete or absent. {@code source} is
+ * the folder it was loaded from (executors may read large parameters from there), null for one made in memory.
  */
 public record LmCheckpoint(LmConfig config, BpeTokenizer tokenizer, INDArray params, INDArray optimizerState,
-                           Map<String, Object> state) {
+                           Map<String, Object> state, String source) {
     public static final String MODEL = "model.json";
     public static final String TOKENIZER = "tokenizer.json";
     public static final String PARAMS = "params.bin";
@@ -28,8 +30,25 @@ public record LmCheckpoint(LmConfig config, BpeTokenizer tokenizer, INDArray par
     public static final String STATE = "state.json";
     static final int FORMAT = 1;
 
+    public LmCheckpoint(LmConfig config, BpeTokenizer tokenizer, INDArray params, INDArray optimizerState, Map<String, Object> state) {
+        this(config, tokenizer, params, optimizerState, state, null);
+    }
+
+    /**
+     * A model of these parameters: a copy of fp32 ones (it may be trained), the 16-bit ones of an imported checkpoint
+     * themselves, read-only and widened at use (for scoring and generation).
+     */
     public TransformerLm model() {
-        return new TransformerLm(config, params.dataType(), params.dup());
+        return TransformerLm.is16Bit(params.dataType()) ? TransformerLm.reading(config, params)
+                : new TransformerLm(config, params.dataType(), params.dup());
+    }
+
+    /** This checkpoint with fp32 parameters, as fine-tuning keeps them (16-bit ones widened, exactly). */
+    public LmCheckpoint masterWeights() {
+        if (!TransformerLm.is16Bit(params.dataType())) {
+            return this;
+        }
+        return new LmCheckpoint(config, tokenizer, params.castTo(DataType.FLOAT), optimizerState, state);
     }
 
     public long step() {
@@ -120,7 +139,7 @@ public record LmCheckpoint(LmConfig config, BpeTokenizer tokenizer, INDArray par
             INDArray state = fs.exists(opt) ? readArray(fs, opt) : null;
             Path st = new Path(dir, STATE);
             Map<String, Object> s = fs.exists(st) ? Json.readMap(conf, st.toString()) : new LinkedHashMap<>();
-            return new LmCheckpoint(cfg, tok, params, state, s);
+            return new LmCheckpoint(cfg, tok, params, state, s, dir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read checkpoint " + dir + ": " + e.getMessage(), e);
         }

@@ -2,7 +2,6 @@ package org.versatune.pipeline.lm;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -10,12 +9,10 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 
 /**
- * Raw little-endian dumps of flat arrays: a magic tag, the data type, the length, then the values. Saving and
- * loading are bit-exact.
+ * Raw little-endian dumps of flat arrays: a magic tag, the data type (FLOAT, DOUBLE, or BFLOAT16 / HALF for imported
+ * 16-bit weights), the length, then the values. Saving and loading are bit-exact and stream in bounded chunks.
  */
 public final class ParamIO {
     private static final int MAGIC = 0x56544131; // "VTA1"
@@ -28,38 +25,16 @@ public final class ParamIO {
         out.writeInt(MAGIC);
         out.writeUTF(a.dataType().name());
         out.writeLong(a.length());
-        byte[] bytes = toBytes(a);
-        out.write(bytes);
+        NativeBytes.write(a, out);
         out.flush();
     }
 
     public static byte[] toBytes(INDArray a) {
-        INDArray flat = a.reshape(a.length());
-        ByteBuffer bb;
-        if (a.dataType() == DataType.FLOAT) {
-            float[] v = flat.toFloatVector();
-            bb = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-            bb.asFloatBuffer().put(v);
-        } else if (a.dataType() == DataType.DOUBLE) {
-            double[] v = flat.toDoubleVector();
-            bb = ByteBuffer.allocate(v.length * 8).order(ByteOrder.LITTLE_ENDIAN);
-            bb.asDoubleBuffer().put(v);
-        } else {
-            throw new IllegalArgumentException("unsupported data type " + a.dataType());
-        }
-        return bb.array();
+        return NativeBytes.toBytes(a);
     }
 
     public static INDArray fromBytes(byte[] bytes, DataType type, long length) {
-        ByteBuffer bb = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        if (type == DataType.FLOAT) {
-            float[] v = new float[(int) length];
-            bb.asFloatBuffer().get(v);
-            return Nd4j.createFromArray(v);
-        }
-        double[] v = new double[(int) length];
-        bb.asDoubleBuffer().get(v);
-        return Nd4j.createFromArray(v);
+        return NativeBytes.fromBytes(bytes, type, length);
     }
 
     public static INDArray read(InputStream raw, String what) throws IOException {
@@ -72,17 +47,15 @@ public final class ParamIO {
             }
             type = DataType.valueOf(in.readUTF());
             n = in.readLong();
+            NativeBytes.width(type);
         } catch (EOFException | IllegalArgumentException e) {
             throw new IOException(what + " is truncated or damaged: its header is incomplete", e);
         }
-        int width = type == DataType.FLOAT ? 4 : 8;
-        byte[] bytes = new byte[Math.toIntExact(n * width)];
         try {
-            in.readFully(bytes);
+            return NativeBytes.read(in, type, new long[]{n}, what);
         } catch (EOFException e) {
-            throw new IOException(what + " is truncated: the header announces " + n + " values (" + bytes.length
-                    + " bytes) but the file ends before", e);
+            throw new IOException(what + " is truncated: the header announces " + n + " values ("
+                    + n * NativeBytes.width(type) + " bytes) but the file ends before", e);
         }
-        return fromBytes(bytes, type, n);
     }
 }

@@ -1,13 +1,18 @@
 package org.versatune.pipeline.lm;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.versatune.pipeline.io.Json;
 
+import java.io.BufferedInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,8 +29,9 @@ import java.util.TreeSet;
 
 /**
  * The safetensors format (the Hugging Face checkpoint layout): an 8-byte little-endian header length, a JSON header
- * naming each tensor's dtype, shape and byte range, then the raw little-endian data. Reads F32, F16 and BF16 into
- * fp32 (one file, or the shards an {@code model.safetensors.index.json} names); writes F32. Every inconsistency
+ * naming each tensor's dtype, shape and byte range, then the raw little-endian data. Reads F32, F16 and BF16 (one
+ * file, or the shards an {@code model.safetensors.index.json} names), either one tensor at a time in its stored width
+ * ({@link Entry}) or all widened to fp32; writes F32 or BF16. Every inconsistency
  * (a range outside the file, a size that does not match the shape, overlapping tensors, an unknown dtype) is
  * refused naming the file and the tensor.
  */
@@ -55,11 +61,60 @@ public final class Safetensors {
         return n;
     }
 
-    /** Every tensor of a checkpoint folder: {@code model.safetensors}, or the shards its index names. */
+    /**
+     * One tensor of a file, not yet read: its dtype (F32, F16 or BF16), shape and where its bytes lie. Reading it
+     * gives an array of the stored width, so 16-bit weights stay 16-bit until they are used.
+     */
+    public record Entry(Path file, String name, String dtype, long[] shape, long start, long bytes) {
+        /** The ND4J type the stored values are kept in, without rounding. */
+        public DataType dataType() {
+            return switch (dtype) {
+                case "F32" -> DataType.FLOAT;
+                case "F16" -> DataType.HALF;
+                default -> DataType.BFLOAT16;
+            };
+        }
+
+        /** The values in their stored type, in row-major order. */
+        public INDArray read() {
+            try (InputStream in = Channels.newInputStream(FileChannel.open(file, StandardOpenOption.READ).position(start))) {
+                return NativeBytes.read(new BufferedInputStream(in, NativeBytes.CHUNK), dataType(), shape.length == 0 ? new long[]{1} : shape,
+                        file + ": tensor '" + name + "'");
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read tensor '" + name + "' of " + file + ": " + e.getMessage(), e);
+            }
+        }
+
+        /** The values widened to fp32 (exact: every F16 and BF16 value is a float). */
+        public Tensor floats() {
+            if (count(shape) > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException(file + ": tensor '" + name + "' has " + count(shape) + " values, more than one array holds");
+            }
+            return new Tensor(shape, read().castTo(DataType.FLOAT).reshape(count(shape)).toFloatVector());
+        }
+    }
+
+    /** Every tensor of a checkpoint folder as fp32: {@code model.safetensors}, or the shards its index names. */
     public static Map<String, Tensor> readFolder(Path dir) {
+        return widen(entries(dir));
+    }
+
+    /** Every tensor of one file as fp32. */
+    public static Map<String, Tensor> read(Path file) {
+        return widen(header(file));
+    }
+
+    private static Map<String, Tensor> widen(Map<String, Entry> entries) {
+        Map<String, Tensor> out = new TreeMap<>();
+        entries.forEach((k, v) -> out.put(k, v.floats()));
+        return out;
+    }
+
+    /** The tensors of a checkpoint folder, unread: {@code model.safetensors}, or the shards its index names. */
+    public static Map<String, Entry> entries(Path dir) {
         Path index = dir.resolve(INDEX);
         if (!Files.exists(index)) {
-            return read(dir.resolve("model.safetensors"));
+            return header(dir.resolve("model.safetensors"));
         }
         JsonNode map;
         try {
@@ -72,9 +127,9 @@ public final class Safetensors {
         }
         Map<String, String> byTensor = new TreeMap<>();
         map.fields().forEachRemaining(e -> byTensor.put(e.getKey(), e.getValue().asText()));
-        Map<String, Tensor> all = new TreeMap<>();
+        Map<String, Entry> all = new TreeMap<>();
         for (String shard : new TreeSet<>(byTensor.values())) {
-            Map<String, Tensor> part = read(dir.resolve(shard));
+            Map<String, Entry> part = header(dir.resolve(shard));
             for (var e : part.entrySet()) {
                 if (!shard.equals(byTensor.get(e.getKey()))) {
                     throw new IllegalArgumentException(dir.resolve(shard) + ": tensor '" + e.getKey() + "' is not listed for this shard in " + index);
@@ -90,7 +145,8 @@ public final class Safetensors {
         return all;
     }
 
-    public static Map<String, Tensor> read(Path file) {
+    /** The tensors of one file, unread, after checking every range against the file and the others. */
+    public static Map<String, Entry> header(Path file) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 8) {
@@ -112,7 +168,7 @@ public final class Safetensors {
             }
             long dataStart = 8 + headerLen;
             long dataLen = size - dataStart;
-            Map<String, Tensor> out = new TreeMap<>();
+            Map<String, Entry> out = new TreeMap<>();
             List<long[]> ranges = new ArrayList<>();
             List<String> rangeNames = new ArrayList<>();
             for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
@@ -154,21 +210,7 @@ public final class Safetensors {
                 }
                 ranges.add(new long[]{begin, end});
                 rangeNames.add(name);
-                if (n > Integer.MAX_VALUE) {
-                    throw new IllegalArgumentException(file + ": tensor '" + name + "' has " + n + " values, more than one array holds");
-                }
-                ByteBuffer buf = ByteBuffer.allocate((int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN);
-                readFully(ch, buf, dataStart + begin);
-                buf.flip();
-                float[] v = new float[(int) n];
-                for (int i = 0; i < v.length; i++) {
-                    v[i] = switch (dtype) {
-                        case "F32" -> buf.getFloat();
-                        case "F16" -> halfToFloat(buf.getShort());
-                        default -> Float.intBitsToFloat((buf.getShort() & 0xffff) << 16);
-                    };
-                }
-                out.put(name, new Tensor(shape, v));
+                out.put(name, new Entry(file, name, dtype, shape, dataStart + begin, end - begin));
             }
             Integer[] order = new Integer[ranges.size()];
             for (int i = 0; i < order.length; i++) {
@@ -189,22 +231,6 @@ public final class Safetensors {
         }
     }
 
-    /** IEEE 754 half precision to single (exact: every half is a float). */
-    static float halfToFloat(short h) {
-        int bits = h & 0xffff;
-        int sign = (bits & 0x8000) << 16;
-        int exp = (bits >>> 10) & 0x1f;
-        int mant = bits & 0x3ff;
-        if (exp == 0x1f) {
-            return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));   // infinity or NaN
-        }
-        if (exp == 0) {
-            float v = mant * 0x1p-24f;   // zero or subnormal: mant * 2^-24
-            return sign != 0 ? -v : v;
-        }
-        return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
-    }
-
     private static void readFully(FileChannel ch, ByteBuffer buf, long position) throws IOException {
         long at = position;
         while (buf.hasRemaining()) {
@@ -218,6 +244,16 @@ public final class Safetensors {
 
     /** Writes F32 tensors in name order, with optional string metadata. */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) {
+        write(file, tensors, metadata, "F32");
+    }
+
+    /** Writes tensors in name order as F32, or as BF16 rounded to nearest even (as torch rounds). */
+    public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata, String dtype) {
+        int width = switch (dtype) {
+            case "F32" -> 4;
+            case "BF16" -> 2;
+            default -> throw new IllegalArgumentException("writes F32 or BF16, not " + dtype);
+        };
         Map<String, Object> header = new LinkedHashMap<>();
         if (metadata != null && !metadata.isEmpty()) {
             header.put("__metadata__", new TreeMap<>(metadata));
@@ -225,9 +261,9 @@ public final class Safetensors {
         long offset = 0;
         Map<String, Tensor> sorted = new TreeMap<>(tensors);
         for (var e : sorted.entrySet()) {
-            long bytes = 4L * e.getValue().data().length;
+            long bytes = (long) width * e.getValue().data().length;
             Map<String, Object> t = new LinkedHashMap<>();
-            t.put("dtype", "F32");
+            t.put("dtype", dtype);
             t.put("shape", e.getValue().shape());
             t.put("data_offsets", new long[]{offset, offset + bytes});
             header.put(e.getKey(), t);
@@ -242,14 +278,27 @@ public final class Safetensors {
             out.write(len.array());
             out.write(padded);
             for (Tensor t : sorted.values()) {
-                ByteBuffer b = ByteBuffer.allocate(4 * t.data().length).order(ByteOrder.LITTLE_ENDIAN);
+                ByteBuffer b = ByteBuffer.allocate(width * t.data().length).order(ByteOrder.LITTLE_ENDIAN);
                 for (float f : t.data()) {
-                    b.putFloat(f);
+                    if (width == 4) {
+                        b.putFloat(f);
+                    } else {
+                        b.putShort(toBfloat16(f));
+                    }
                 }
                 out.write(b.array());
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The nearest BF16 (ties to even), a quiet NaN for NaN. */
+    static short toBfloat16(float f) {
+        if (Float.isNaN(f)) {
+            return (short) 0x7fc0;
+        }
+        int bits = Float.floatToRawIntBits(f);
+        return (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
     }
 }

@@ -26,7 +26,7 @@ public final class TextScorer {
         if (ids.length == 0) {
             throw new IllegalArgumentException("the text has no tokens to score");
         }
-        TransformerLm.KvCache cache = model.newCache(1);
+        TransformerLm.KvCache cache = model.newCache(1, ids.length);
         double nll = 0;
         double[] last = null;
         for (int pos = 0; pos < ids.length; pos++) {

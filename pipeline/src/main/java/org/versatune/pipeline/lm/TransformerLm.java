@@ -32,6 +32,13 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.point;
  * row vector added after the GEMM, its gradient a column sum). Residual additions are folded into the GEMMs
  * (beta = 1). The Llama family ({@link LmConfig.Llama}) swaps in RMSNorm, rotary positions applied to queries and
  * keys in place, a SwiGLU MLP, key/value heads shared by groups of query heads, and an untied output head.
+ *
+ * <p>Imported BF16/F16 weights can stay in their stored width for scoring and generation ({@link #reading}): the
+ * forward pass widens one block at a time into an fp32 buffer and gathers embedding rows before widening them; the
+ * output head is widened once (an fp32 copy of vocabulary x d). Widening is exact, so every product sees the same
+ * fp32 operands, in the same layout, as a model whose weights were all widened first: the logits are bit for bit
+ * the same. Such a model is read-only: fine-tuning widens the
+ * weights to fp32 master weights first ({@link LmCheckpoint#masterWeights()}).
  */
 public final class TransformerLm {
     static final double LN_EPS = 1e-5;
@@ -41,12 +48,24 @@ public final class TransformerLm {
     private final DataType dtype;
     private final INDArray params;
     private final Weights w;
+    private final boolean stored16;      // parameters kept in 16 bits, widened at use (read-only)
+    private final INDArray posEmb;       // the fp32 parameters outside the blocks, widened once when stored16
+    private final INDArray lnfG;
+    private final INDArray lnfB;
+    private final INDArray layerBuf;     // one block widened to fp32 (stored16 only) and its views
+    private final Weights.Block layer;
+    private int widenedLayer = -1;
+    private INDArray headF;              // the output head widened whole, once (stored16 only)
     private final INDArray ropeCos;   // [context, headDim / 2] with rotary positions, else null
     private final INDArray ropeSin;
     private INDArray grads;   // allocated on the first training step: scoring and generation never need it
     private Weights g;
     private Activations act;
 
+    /**
+     * A model computing in {@code dtype}; parameters of another type are converted, except that BF16/F16 parameters
+     * with an fp32 {@code dtype} stay 16-bit and are widened at use (a read-only model for scoring and generation).
+     */
     public TransformerLm(LmConfig cfg, DataType dtype, INDArray params) {
         if (params.length() != cfg.numParams()) {
             throw new IllegalArgumentException("expected " + cfg.numParams() + " parameters for " + cfg + ", got " + params.length());
@@ -54,8 +73,15 @@ public final class TransformerLm {
         this.cfg = cfg;
         this.activation = cfg.activation();
         this.dtype = dtype;
-        this.params = params.dataType() == dtype && params.rank() == 1 ? params : params.reshape(params.length()).castTo(dtype);
+        this.stored16 = dtype == DataType.FLOAT && is16Bit(params.dataType());
+        DataType keep = stored16 ? params.dataType() : dtype;
+        this.params = params.dataType() == keep && params.rank() == 1 ? params : params.reshape(params.length()).castTo(keep);
         this.w = new Weights(this.params, cfg);
+        this.posEmb = widen(w.posEmb);
+        this.lnfG = widen(w.lnfG);
+        this.lnfB = widen(w.lnfB);
+        this.layerBuf = stored16 ? Nd4j.zeros(dtype, w.blockLength) : null;
+        this.layer = stored16 ? Weights.Block.over(layerBuf, cfg) : null;
         if (cfg.llama() != null) {
             INDArray[] t = ropeTables(cfg, dtype);
             ropeCos = t[0];
@@ -63,6 +89,53 @@ public final class TransformerLm {
         } else {
             ropeCos = ropeSin = null;
         }
+    }
+
+    /** For scoring and generation: fp32 computation, the parameters kept in their stored width (not copied). */
+    public static TransformerLm reading(LmConfig cfg, INDArray params) {
+        return new TransformerLm(cfg, is16Bit(params.dataType()) ? DataType.FLOAT : params.dataType(), params);
+    }
+
+    static boolean is16Bit(DataType t) {
+        return t == DataType.BFLOAT16 || t == DataType.HALF;
+    }
+
+    private INDArray widen(INDArray a) {
+        return a == null || !stored16 ? a : a.castTo(dtype);
+    }
+
+    /** Block l's weights in the compute type: the parameters' own views, or the block widened into the buffer. */
+    private Weights.Block block(int l) {
+        if (!stored16) {
+            return w.blocks[l];
+        }
+        if (widenedLayer != l) {
+            layerBuf.assign(params.get(interval(w.blockStart[l], w.blockStart[l] + w.blockLength)));
+            widenedLayer = l;
+        }
+        return layer;
+    }
+
+    /** out = the token embedding rows of {@code tokens}. */
+    private void embedRows(int[] tokens, INDArray out) {
+        if (stored16) {
+            out.assign(Nd4j.pullRows(w.tokEmb, 1, tokens));
+        } else {
+            Nd4j.pullRows(w.tokEmb, out, 1, tokens);
+        }
+    }
+
+    /**
+     * logits = h · head^T. A 16-bit head is widened whole, once: widening it a slice of rows at a time changes how
+     * BLAS blocks the product and so the last bit of batched logits, and widening it at every step would cost more
+     * than the product itself when generating a few rows.
+     */
+    private void project(INDArray h, INDArray logits) {
+        INDArray table = w.head != null ? w.head : w.tokEmb;
+        if (stored16 && headF == null) {
+            headF = table.castTo(dtype);
+        }
+        mm(h, false, stored16 ? headF : table, true, logits, 0);
     }
 
     /**
@@ -134,7 +207,7 @@ public final class TransformerLm {
         return dtype;
     }
 
-    /** The flat parameter vector (a live view: changes affect the model). */
+    /** The flat parameter vector as stored (a live view: changes affect the model). */
     public INDArray params() {
         return params;
     }
@@ -513,9 +586,9 @@ public final class TransformerLm {
     }
 
     private void embed(Activations a, int[] tokens) {
-        Nd4j.pullRows(w.tokEmb, a.x, 1, tokens);
-        if (w.posEmb != null) {
-            INDArray pos = w.posEmb.get(interval(0, a.t), all()).reshape(1, (long) a.t * a.d);
+        embedRows(tokens, a.x);
+        if (posEmb != null) {
+            INDArray pos = posEmb.get(interval(0, a.t), all()).reshape(1, (long) a.t * a.d);
             a.x.reshape(a.b, (long) a.t * a.d).addiRowVector(pos);
         }
     }
@@ -527,7 +600,7 @@ public final class TransformerLm {
         StepProfile.mark("embed");
         for (int l = 0; l < cfg.layers(); l++) {
             int s = a.training ? l : 0;     // training keeps every layer's activations for the backward pass
-            Weights.Block p = w.blocks[l];
+            Weights.Block p = block(l);
             norm(a.x, p.ln1G, p.ln1B, a.xhat1[s], a.rstd1[s], a.h1[s]);
             StepProfile.mark("fwd.layernorm");
             attentionForward(a, p, s);
@@ -537,7 +610,7 @@ public final class TransformerLm {
             mlpForward(a, p, s);
             StepProfile.mark("fwd.mlp");
         }
-        norm(a.x, w.lnfG, w.lnfB, a.xhatf, a.rstdf, a.hf);
+        norm(a.x, lnfG, lnfB, a.xhatf, a.rstdf, a.hf);
         StepProfile.mark("fwd.layernorm");
         headForward(a);
         StepProfile.mark("fwd.head");
@@ -633,7 +706,7 @@ public final class TransformerLm {
 
     /** Probabilities of the next token, left in the logits buffer (the embedding matrix is the output projection). */
     private void headForward(Activations a) {
-        mm(a.hf, false, w.head != null ? w.head : w.tokEmb, true, a.logits, 0);
+        project(a.hf, a.logits);
         softmaxRows(a.logits);      // the loss reads log p of the targets, the gradient is p - onehot
     }
 
@@ -694,6 +767,10 @@ public final class TransformerLm {
      * (previous contents are overwritten).
      */
     public StepLoss trainStep(Batch batch) {
+        if (stored16) {
+            throw new IllegalStateException("this model keeps its " + params.dataType() + " weights read-only; training "
+                    + "needs fp32 master weights (LmCheckpoint.masterWeights())");
+        }
         Activations a = activations(batch.rows(), batch.length(), true);
         forward(a, batch.tokens());
         double[] rows = rowNll(a, batch, new double[a.b]);
@@ -761,9 +838,10 @@ public final class TransformerLm {
 
     // ------------------------------------------------------------------------------------------------ generation
 
-    /** Keys and values of every layer for G sequences, up to the model context. */
+    /** Keys and values of every layer for G sequences, up to {@code positions} (at most the model context). */
     public final class KvCache {
         final int rows;
+        final int positions;
         final INDArray[] k;
         final INDArray[] v;
         final INDArray x;
@@ -781,14 +859,18 @@ public final class TransformerLm {
         final INDArray qkXhat;
         final INDArray qkRstd;
 
-        KvCache(int rows) {
+        KvCache(int rows, int positions) {
+            if (positions < 1 || positions > cfg.context()) {
+                throw new IllegalArgumentException("a cache of " + positions + " positions; the model context is " + cfg.context());
+            }
             this.rows = rows;
+            this.positions = positions;
             int d = cfg.dModel();
             k = new INDArray[cfg.layers()];
             v = new INDArray[cfg.layers()];
             for (int l = 0; l < cfg.layers(); l++) {
-                k[l] = Nd4j.zeros(dtype, rows, cfg.kvHeads(), cfg.context(), cfg.headDim());
-                v[l] = Nd4j.zeros(dtype, rows, cfg.kvHeads(), cfg.context(), cfg.headDim());
+                k[l] = Nd4j.zeros(dtype, rows, cfg.kvHeads(), positions, cfg.headDim());
+                v[l] = Nd4j.zeros(dtype, rows, cfg.kvHeads(), positions, cfg.headDim());
             }
             x = Nd4j.zeros(dtype, rows, d);
             xhat = Nd4j.zeros(dtype, rows, d);
@@ -814,7 +896,12 @@ public final class TransformerLm {
     }
 
     public KvCache newCache(int rows) {
-        return new KvCache(rows);
+        return new KvCache(rows, cfg.context());
+    }
+
+    /** A cache for sequences of at most {@code positions} tokens (a long-context model's full context would not fit). */
+    public KvCache newCache(int rows, int positions) {
+        return new KvCache(rows, positions);
     }
 
     /** out = softmax(q keys^T / sqrt(dh)) values for one new position; {@code scoreRows} rows of scores. */
@@ -829,13 +916,14 @@ public final class TransformerLm {
      * next-token logits [G, V] (unnormalised; a buffer reused by the next call).
      */
     public INDArray step(KvCache c, int[] tokens, int pos) {
-        if (pos >= cfg.context()) {
-            throw new IllegalArgumentException("position " + pos + " is beyond the model context " + cfg.context());
+        if (pos >= c.positions) {
+            throw new IllegalArgumentException("position " + pos + " is beyond the cache's " + c.positions + " positions (model context "
+                    + cfg.context() + ")");
         }
         int rows = c.rows;
-        Nd4j.pullRows(w.tokEmb, c.x, 1, tokens);
-        if (w.posEmb != null) {
-            c.x.addiRowVector(w.posEmb.getRow(pos));
+        embedRows(tokens, c.x);
+        if (posEmb != null) {
+            c.x.addiRowVector(posEmb.getRow(pos));
         } else {
             c.cos.assign(0).addiRowVector(ropeCos.getRow(pos));
             c.sin.assign(0).addiRowVector(ropeSin.getRow(pos));
@@ -844,7 +932,7 @@ public final class TransformerLm {
         int kv = cfg.kvHeads();
         int dh = cfg.headDim();
         for (int l = 0; l < cfg.layers(); l++) {
-            Weights.Block p = w.blocks[l];
+            Weights.Block p = block(l);
             norm(c.x, p.ln1G, p.ln1B, c.xhat, c.rstd, c.hBuf);
             mm(c.hBuf, false, p.wqkv, false, c.qkv, 0);
             addBias(c.qkv, p.bqkv);
@@ -886,8 +974,8 @@ public final class TransformerLm {
             mm(c.s, false, p.w2, false, c.x, 1);
             addBias(c.x, p.b2);
         }
-        norm(c.x, w.lnfG, w.lnfB, c.xhat, c.rstd, c.hBuf);
-        mm(c.hBuf, false, w.head != null ? w.head : w.tokEmb, true, c.logits, 0);
+        norm(c.x, lnfG, lnfB, c.xhat, c.rstd, c.hBuf);
+        project(c.hBuf, c.logits);
         return c.logits;
     }
 }

@@ -68,7 +68,7 @@ public final class ProbeGeneration {
         Generator.Sampling sampling = Generator.Sampling.from(settings.section("lm").getConfig("generate"));
         int threads = NdThreads.perTask(spark, settings.section("lm").getInt("train.threads-per-task"), partitions);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Broadcast<ModelPayload> bc = jsc.broadcast(ModelPayload.of(model));
+        Broadcast<ModelPayload> bc = jsc.broadcast(ModelPayload.of(spark, settings, model));
         List<Integer> ids = new ArrayList<>();
         for (int c = 0; c < chunks; c++) {
             ids.add(c);

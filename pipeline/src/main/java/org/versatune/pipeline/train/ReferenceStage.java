@@ -120,7 +120,7 @@ public final class ReferenceStage {
         InputPaths.requireOutputOutsideInputs(conf, pool, output);
         InputPaths.requireOutputOutsideInputs(conf, evalInputs, output);
         OutputFiles.requireAbsent(conf, output, overwrite);
-        LmCheckpoint base = LmCheckpoint.load(conf, baseDir);
+        LmCheckpoint base = StagedTraining.fp32Master(spark, settings, LmCheckpoint.load(conf, baseDir));
         EvalInputs.Data eval = EvalInputs.read(spark, settings, evalInputs);
         if (eval.sft() == null) {
             throw new IllegalArgumentException("reference needs SFT eval records (--eval)");

@@ -21,6 +21,7 @@ import org.versatune.pipeline.io.Json;
 import org.versatune.pipeline.io.OutputFiles;
 import org.versatune.pipeline.io.StageOutput;
 import org.versatune.pipeline.lm.LmCheckpoint;
+import org.versatune.pipeline.lm.MemoryCheck;
 import org.versatune.pipeline.lm.ModelPayload;
 import org.versatune.pipeline.lm.Optimizer;
 import org.versatune.pipeline.lm.SftFormat;
@@ -72,6 +73,18 @@ public final class StagedTraining {
         var t = settings.section("train");
         return new Optimizer.Schedule(t.getDouble("learning-rate"), lm.getDouble("min-lr-ratio"), t.getInt("warmup-steps"),
                 totalSteps, lm.getDouble("clip-norm"), lm.getDouble("beta1"), lm.getDouble("beta2"), lm.getDouble("epsilon"));
+    }
+
+    /**
+     * The base as fine-tuning holds it: fp32 master weights (a 16-bit import widened exactly), after the memory guard
+     * has said what they need and refused what does not fit.
+     */
+    static LmCheckpoint fp32Master(SparkSession spark, Settings settings, LmCheckpoint base) {
+        var train = settings.section("lm").getConfig("train");
+        int tasks = spark.sparkContext().isLocal()
+                ? Math.min(Math.max(1, train.getInt("partitions")), Runtime.getRuntime().availableProcessors()) : 0;
+        MemoryCheck.requireFineTuneFits(base.config(), base.params().dataType(), train.getInt("tokens-per-batch"), tasks);
+        return base.masterWeights();
     }
 
     static Dataset<Row> withoutEvalRecords(Dataset<Row> pool, Dataset<Row> evalSft) {
@@ -162,7 +175,7 @@ public final class StagedTraining {
 
         Map<String, Object> execute() {
             long started = System.nanoTime();
-            LmCheckpoint base = LmCheckpoint.load(conf, req.base());
+            LmCheckpoint base = fp32Master(spark, settings, LmCheckpoint.load(conf, req.base()));
             int stages = req.stages() != null ? req.stages() : t.getInt("stages");
             long size = req.stageSize() != null ? req.stageSize()
                     : t.getLong("stage-size") > 0 ? t.getLong("stage-size") : settings.section("compose").getLong("size");
@@ -423,7 +436,7 @@ public final class StagedTraining {
 
         Map<String, Object> evaluate(LmCheckpoint model, Inputs in, String label) {
             int batch = lmTrain.getInt("eval-tokens-per-batch");
-            ModelPayload payload = ModelPayload.of(model);
+            ModelPayload payload = ModelPayload.of(spark, settings, model);
             Map<String, DomainEvaluator.Sums> nll = DomainEvaluator.loss(spark, payload, in.evalItems(), batch, label + " (NLL)");
             Map<String, DomainEvaluator.Sums> acc = in.mcItems() == null ? Map.of()
                     : DomainEvaluator.multipleChoice(spark, payload, in.mcItems(), batch, label + " (multiple choice)");
