@@ -253,8 +253,56 @@ class ExperimentResultsTest {
         assertThat(html.indexOf("id=\"verdicts\"")).isLessThan(firstImage);
         assertThat(html.substring(0, firstImage)).contains("versatune-dynamic vs uniform</b>: versatune-dynamic scores higher than uniform",
                 "uniform vs inverse</b>: no detectable difference", "id=\"mix\"", "Total variation between the probed and the true mix: 0.1667");   // shares 0.33 each, read as 1/3
+        // beside the verdict, the items-only interval and verdict of the rule used before 2026-12-07
+        assertThat(html).contains("items only (rule before 2026-12-07)", "<td>+1.9820 [+1.9820, +1.9820] better</td>");
         assertThat(html.indexOf("versatune-dynamic seed-1")).isLessThan(html.indexOf("versatune-dynamic seed-2"));
         assertThat(html).contains("Weights per stage: versatune-dynamic seed-1", "Domain expansion (target law)",
                 "Sensitivity of the dynamic update", "<td>0.0100</td>");
+    }
+
+    /** The committed comparison, written before the items-only fields existed: it still reads and renders. */
+    @Test
+    void committedSummaryReadsAndRenders() throws Exception {
+        java.nio.file.Path committed = java.nio.file.Path.of("..", "bench", "results", "comparison");
+        java.nio.file.Path dir = java.nio.file.Path.of("target", "committed-report-test");
+        FileUtils.deleteDirectory(dir.toFile());
+        for (String f : List.of("summary.json", "oracle-weights.json", "probe/distribution.json")) {
+            Files.createDirectories(dir.resolve(f).getParent());
+            Files.copy(committed.resolve(f), dir.resolve(f));
+        }
+        ExperimentSummary summary = Json.read(CONF, dir.resolve("summary.json").toString(), ExperimentSummary.class);
+        // written back, it is the committed file: no key renamed, added or lost
+        assertThat(Json.MAPPER.readTree(Json.write(summary))).isEqualTo(Json.MAPPER.readTree(dir.resolve("summary.json").toFile()));
+        ExperimentSummary.Comparison first = summary.claims().get(0);
+        assertThat(first.claim()).isEqualTo("versatune-dynamic > uniform");
+        assertThat(first.scoreVerdict()).isEqualTo("worse");
+        assertThat(first.scoreDifference().seedSd()).isNull();
+        assertThat(first.scoreDifferenceItemsOnly()).isNull();
+        assertThat(summary.expansion().target()).isEqualTo("law");
+        assertThat(summary.expansion().runs()).containsOnlyKeys("specific", "uniform-rest", "versatune-expand");
+
+        String html = Files.readString(java.nio.file.Path.of(ExperimentReport.write(CONF, dir.toAbsolutePath().toString())));
+        for (ExperimentSummary.Comparison c : summary.claims()) {
+            assertThat(html).contains("<b>" + c.a() + " vs " + c.b() + "</b>", "<td>" + c.a() + " &gt; " + c.b() + "</td>");
+        }
+        assertThat(html).contains("versatune-dynamic scores lower than uniform", "- (not recorded)", "id=\"mix\"",
+                "Domain expansion (target law)", "Sensitivity of the dynamic update");
+    }
+
+    /** A training run's folder: its own summary (StagedTraining's, other fields ignored) and weight history. */
+    @Test
+    void singleRunReport() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Path.of("target", "single-run-report-test");
+        FileUtils.deleteDirectory(dir.toFile());
+        String out = dir.toAbsolutePath().toString();
+        Map<String, Object> base = Map.of("domains", Map.of("law", Map.of("mean_nll", 2.0, "score", EvalMetrics.score(2.0), "records", 4)));
+        Map<String, Object> fin = Map.of("domains", Map.of("law", Map.of("mean_nll", 1.5, "score", EvalMetrics.score(1.5),
+                "mc_items", 4, "mc_accuracy", 0.5)), "comprehensive_score", EvalMetrics.score(1.5));
+        Json.write(CONF, new Path(out, "summary.json").toString(), Map.of("strategy", "versatune-dynamic", "stages", 2,
+                "base_eval", base, "final_eval", fin, "seconds", 1.5));
+        Json.write(CONF, new Path(out, "weight-history.json").toString(), List.of(Map.of("stage", 1, "domain", "law", "weight", 1.0),
+                Map.of("stage", 2, "domain", "law", "weight", 1.0)));
+        String html = Files.readString(java.nio.file.Path.of(ExperimentReport.write(CONF, out)));
+        assertThat(html).contains("<td>law</td><td>2.0000</td><td>1.5000</td>", "<td>0.5000</td>", "Weights per stage: versatune-dynamic");
     }
 }
