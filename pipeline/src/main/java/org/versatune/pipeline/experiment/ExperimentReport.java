@@ -1,5 +1,8 @@
 package org.versatune.pipeline.experiment;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileStatus;
@@ -54,17 +57,18 @@ public final class ExperimentReport {
             if (!fs.exists(new Path(root, "summary.json"))) {
                 throw new IllegalArgumentException("'" + folder + "' holds no summary.json: not an experiment or training run folder");
             }
-            Map<String, Object> summary = Json.readMap(conf, new Path(root, "summary.json").toString());
-            boolean singleRun = summary.containsKey("final_eval");
+            String file = new Path(root, "summary.json").toString();
+            // a training run's summary (StagedTraining) carries its final evaluation; an experiment's does not
+            boolean singleRun = Json.readMap(conf, file).containsKey("final_eval");
             Path dir = new Path(root, DIR);
             fs.mkdirs(dir);
             StringBuilder first = new StringBuilder();
             StringBuilder body = new StringBuilder();
             List<String[]> charts = new ArrayList<>();
             if (singleRun) {
-                singleRunSections(conf, fs, root, summary, charts, body);
+                singleRunSections(conf, fs, root, Json.read(conf, file, RunSummary.class), charts, body);
             } else {
-                experimentSections(conf, fs, root, source, summary, charts, first, body);
+                experimentSections(conf, fs, root, source, Json.read(conf, file, ExperimentSummary.class), charts, first, body);
             }
             StringBuilder html = new StringBuilder();
             html.append("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>VersaTune report</title><style>")
@@ -97,81 +101,117 @@ public final class ExperimentReport {
             new Color(0xF0E442), new Color(0x0072B2), new Color(0xD55E00), new Color(0xCC79A7), new Color(0x882255),
             new Color(0x44AA99), new Color(0x999933), new Color(0x661100), new Color(0x6699CC), new Color(0x888888)};
 
+    /** What the report reads of a probe's distribution.json (ProbeDistribution.Result writes all of it). */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    record Probed(String estimator, Map<String, ProbedShare> domains, ProbedTrust trust) {
+    }
+
+    /** A domain's raw label share and the chosen estimate's, with their 95% intervals. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record ProbedShare(double raw, double low, double high, double corrected, double correctedLow, double correctedHigh) {
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    record ProbedTrust(String verdict) {
+    }
+
+    /** oracle-weights.json: the base's true pretraining mix. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    record OracleWeights(Map<String, Double> weights) {
+    }
+
+    /** One row of a run's weight-history.json. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    record WeightRow(int stage, String domain, double weight) {
+    }
+
+    /** What the report reads of a training run's summary.json (StagedTraining writes it). */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record RunSummary(String strategy, int stages, RunEval baseEval, RunEval finalEval) {
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    record RunEval(Map<String, DomainEval> domains) {
+    }
+
+    /** A domain's evaluation; a figure not measured (no SFT records, no multiple-choice items) is null. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record DomainEval(Double meanNll, Double score, Double mcAccuracy) {
+    }
+
     /**
      * An experiment's page leads with the answer: the verdict of every claim with its interval, the strategies'
      * table and the probed mix against the true one; charts and per-run details follow.
      */
-    @SuppressWarnings("unchecked")
-    private static void experimentSections(Configuration conf, FileSystem fs, Path root, Path source, Map<String, Object> summary,
+    private static void experimentSections(Configuration conf, FileSystem fs, Path root, Path source, ExperimentSummary summary,
                                            List<String[]> charts, StringBuilder first, StringBuilder body) throws IOException {
-        Map<String, Object> strategies = (Map<String, Object>) summary.get("strategies");
-        Map<String, Object> base = (Map<String, Object>) summary.get("base");
-        List<Map<String, Object>> claims = (List<Map<String, Object>>) summary.getOrDefault("claims", List.of());
-        List<String> domains = new ArrayList<>(((Map<String, Object>) base.get("domain_score")).keySet());
+        Map<String, ExperimentSummary.Strategy> strategies = summary.strategies();
+        ExperimentSummary.Base base = summary.base();
+        List<ExperimentSummary.Comparison> claims = summary.claims() == null ? List.of() : summary.claims();
+        List<String> domains = new ArrayList<>(base.domainScore().keySet());
 
         // the answer, in words, then as a table
         first.append("<h2>Answer</h2><p id=\"answer\">");
         if (claims.isEmpty()) {
             first.append("No claim could be tested: the strategies it compares did not both run.");
         }
-        for (Map<String, Object> c : claims) {
-            Map<String, Object> d = (Map<String, Object>) c.get("score_difference");
-            first.append("<b>").append(esc((String) c.get("a"))).append(" vs ").append(esc((String) c.get("b"))).append("</b>: ")
-                    .append(esc(verdictWords(c))).append(" (score difference ").append(sf(d.get("estimate"))).append(", 95% interval ")
-                    .append(sf(d.get("low"))).append(" to ").append(sf(d.get("high"))).append(c.get("metrics_agree") == Boolean.TRUE
-                            ? "; the NLL metric agrees). " : "; the NLL metric says: " + esc((String) c.get("nll_verdict")) + "). ");
+        for (ExperimentSummary.Comparison c : claims) {
+            ExperimentSummary.Interval d = c.scoreDifference();
+            first.append("<b>").append(esc(c.a())).append(" vs ").append(esc(c.b())).append("</b>: ")
+                    .append(esc(verdictWords(c))).append(" (score difference ").append(sf(d.estimate())).append(", 95% interval ")
+                    .append(sf(d.low())).append(" to ").append(sf(d.high())).append(c.metricsAgree()
+                            ? "; the NLL metric agrees). " : "; the NLL metric says: " + esc(c.nllVerdict()) + "). ");
         }
-        first.append("</p><p>Rule: ").append(esc(String.valueOf(summary.get("verdict_rule")))).append(". Test set: ")
-                .append(esc(String.valueOf(base.get("test_records")))).append(" SFT records and ")
-                .append(esc(String.valueOf(base.get("mc_items")))).append(" multiple-choice items per domain.</p>");
-        first.append("<table id=\"verdicts\"><tr><th>claim</th><th>score difference [95% interval]</th><th>verdict</th>")
-                .append("<th>mean NLL change difference [95% interval]</th><th>verdict (lower NLL is better)</th><th>metrics agree</th>")
-                .append("<th>seeds A better</th></tr>");
-        for (Map<String, Object> c : claims) {
-            first.append("<tr><td>").append(esc((String) c.get("claim"))).append("</td><td>").append(interval(c.get("score_difference")))
-                    .append("</td><td>").append(esc((String) c.get("score_verdict"))).append("</td><td>")
-                    .append(interval(c.get("nll_change_difference"))).append("</td><td>").append(esc((String) c.get("nll_verdict")))
-                    .append("</td><td>").append(c.get("metrics_agree") == Boolean.TRUE ? "yes" : "no").append("</td><td>")
-                    .append(esc(String.valueOf(c.get("seeds_a_better")))).append("</td></tr>");
+        first.append("</p><p>Rule: ").append(esc(String.valueOf(summary.verdictRule()))).append(". Test set: ")
+                .append(esc(String.valueOf(base.testRecords()))).append(" SFT records and ")
+                .append(esc(String.valueOf(base.mcItems()))).append(" multiple-choice items per domain.</p>");
+        // the verdict rule changed on 2026-12-07 (docs/method.md section 5): the earlier items-only one stays beside it
+        first.append("<table id=\"verdicts\"><tr><th>claim</th>").append(COMPARISON_HEADERS)
+                .append("<th>metrics agree</th><th>seeds A better</th></tr>");
+        for (ExperimentSummary.Comparison c : claims) {
+            first.append("<tr>").append(comparisonCells(c)).append("<td>").append(c.metricsAgree() ? "yes" : "no")
+                    .append("</td><td>").append(esc(String.valueOf(c.seedsABetter()))).append("</td></tr>");
         }
         first.append("</table>");
         first.append("<table id=\"strategies\"><tr><th>strategy</th><th>comprehensive score [95% interval]</th><th>mean NLL change</th>")
                 .append("<th>vs uniform [95% interval]</th><th>seeds better than uniform</th><th>MC accuracy</th></tr>");
-        first.append("<tr><td>base model</td><td>").append(f(base.get("comprehensive_score"))).append("</td><td>0</td><td>-</td><td>-</td><td>")
-                .append(f(base.get("mc_accuracy"))).append(" (chance ").append(f(base.get("mc_chance"))).append(")</td></tr>");
+        first.append("<tr><td>base model</td><td>").append(f(base.comprehensiveScore())).append("</td><td>0</td><td>-</td><td>-</td><td>")
+                .append(f(base.mcAccuracy())).append(" (chance ").append(f(base.mcChance())).append(")</td></tr>");
         for (var e : strategies.entrySet()) {
-            Map<String, Object> m = (Map<String, Object>) e.getValue();
-            Map<String, Object> vs = (Map<String, Object>) m.get("vs_uniform");
-            first.append("<tr><td>").append(esc(e.getKey())).append("</td><td>").append(f(m.get("comprehensive_score_mean"))).append(" ")
-                    .append(bracket(m.get("comprehensive_score_interval"))).append("</td><td>").append(sf(m.get("mean_nll_change")))
-                    .append("</td><td>").append(vs == null ? "-" : interval(vs.get("score_difference"))).append("</td><td>")
-                    .append(vs == null ? "-" : esc(String.valueOf(vs.get("seeds_a_better")))).append("</td><td>")
-                    .append(f(m.get("mc_accuracy_mean"))).append("</td></tr>");
+            ExperimentSummary.Strategy m = e.getValue();
+            ExperimentSummary.Comparison vs = m.vsUniform();
+            first.append("<tr><td>").append(esc(e.getKey())).append("</td><td>").append(f(m.comprehensiveScoreMean())).append(" ")
+                    .append(bracket(m.comprehensiveScoreInterval())).append("</td><td>").append(sf(m.meanNllChange()))
+                    .append("</td><td>").append(vs == null ? "-" : interval(vs.scoreDifference())).append("</td><td>")
+                    .append(vs == null ? "-" : esc(String.valueOf(vs.seedsABetter()))).append("</td><td>")
+                    .append(f(m.mcAccuracyMean())).append("</td></tr>");
         }
         first.append("</table>");
         Path dist = new Path(source, "probe/distribution.json");
         Path oracle = new Path(source, "oracle-weights.json");
         if (fs.exists(dist)) {
-            Map<String, Object> dm = Json.readMap(conf, dist.toString());
-            Map<String, Object> truth = fs.exists(oracle) ? (Map<String, Object>) Json.readMap(conf, oracle.toString()).get("weights") : null;
+            Probed dm = Json.read(conf, dist.toString(), Probed.class);
+            Map<String, Double> truth = fs.exists(oracle) ? Json.read(conf, oracle.toString(), OracleWeights.class).weights() : null;
             first.append("<h2>Probed mix against the base's true pretraining mix</h2><table id=\"mix\"><tr><th>domain</th><th>true share</th>")
-                    .append("<th>probed (").append(esc(String.valueOf(dm.get("estimator")))).append(") [95% interval]</th><th>raw label share</th></tr>");
-            Map<String, Object> per = (Map<String, Object>) dm.get("domains");
+                    .append("<th>probed (").append(esc(String.valueOf(dm.estimator()))).append(") [95% interval]</th><th>raw label share</th></tr>");
             double[] probed = new double[domains.size()];
             double[] trueMix = new double[domains.size()];
             for (String d : domains) {
-                Map<String, Object> p = (Map<String, Object>) per.get(d);
-                Object tr = truth == null ? null : truth.get(d);
-                probed[domains.indexOf(d)] = ((Number) p.get("corrected")).doubleValue();
-                trueMix[domains.indexOf(d)] = tr instanceof Number n ? n.doubleValue() : 0;
-                first.append("<tr><td>").append(esc(d)).append("</td><td>").append(f(tr)).append("</td><td>").append(f(p.get("corrected")))
-                        .append(" [").append(f(p.get("corrected_low"))).append(", ").append(f(p.get("corrected_high"))).append("]</td><td>")
-                        .append(f(p.get("raw"))).append("</td></tr>");
+                ProbedShare p = dm.domains().get(d);
+                Double tr = truth == null ? null : truth.get(d);
+                probed[domains.indexOf(d)] = p.corrected();
+                trueMix[domains.indexOf(d)] = tr == null ? 0 : tr;
+                first.append("<tr><td>").append(esc(d)).append("</td><td>").append(f(tr)).append("</td><td>").append(f(p.corrected()))
+                        .append(" [").append(f(p.correctedLow())).append(", ").append(f(p.correctedHigh())).append("]</td><td>")
+                        .append(f(p.raw())).append("</td></tr>");
             }
             // both as shares summing to 1: a distance between mixes, whatever rounding the files carry
             first.append("</table><p>Total variation between the probed and the true mix: ").append(truth == null ? "- (no true mix recorded)"
                     : f(DomainDistribution.totalVariation(DomainDistribution.normalise(probed), DomainDistribution.normalise(trueMix))))
-                    .append("; the probe's verdict: ").append(esc(String.valueOf(((Map<String, Object>) dm.getOrDefault("trust", Map.of())).get("verdict"))))
+                    .append("; the probe's verdict: ").append(esc(dm.trust() == null ? "none recorded" : String.valueOf(dm.trust().verdict())))
                     .append(".</p>");
             distributionChart(fs, root, dm, truth, charts);
         }
@@ -183,10 +223,9 @@ public final class ExperimentReport {
         List<Double> y = new ArrayList<>();
         List<Double> err = new ArrayList<>();
         for (String n : names) {
-            Map<String, Object> m = (Map<String, Object>) strategies.get(n);
-            Map<String, Object> iv = (Map<String, Object>) m.get("comprehensive_score_interval");
-            y.add(num(m.get("comprehensive_score_mean")));
-            err.add((num(iv.get("high")) - num(iv.get("low"))) / 2);
+            ExperimentSummary.Strategy m = strategies.get(n);
+            y.add(m.comprehensiveScoreMean());
+            err.add((m.comprehensiveScoreInterval().high() - m.comprehensiveScoreInterval().low()) / 2);
         }
         sc.addSeries("strategies", names, y, err);
         sc.getStyler().setLegendVisible(false);
@@ -194,9 +233,9 @@ public final class ExperimentReport {
         save(fs, root, "scores.png", "Comprehensive score per strategy with 95% intervals", sc, charts);
 
         CategoryChart pd = chart("Per-domain score (mean over seeds) with the base model", "domain", "score = 100 exp(-NLL)", 1100, 450);
-        pd.addSeries("base model", domains, values((Map<String, Object>) base.get("domain_score"), domains));
+        pd.addSeries("base model", domains, values(base.domainScore(), domains));
         for (String n : names) {
-            pd.addSeries(n, domains, values((Map<String, Object>) ((Map<String, Object>) strategies.get(n)).get("domain_score_mean"), domains));
+            pd.addSeries(n, domains, values(strategies.get(n).domainScoreMean(), domains));
         }
         save(fs, root, "domain-scores.png", "Per-domain scores per strategy, base model first", pd, charts);
 
@@ -204,47 +243,42 @@ public final class ExperimentReport {
                 "accuracy", 1000, 420);
         List<String> mcNames = new ArrayList<>(List.of("base model"));
         mcNames.addAll(names);
-        List<Double> acc = new ArrayList<>(List.of(num(base.get("mc_accuracy"))));
-        names.forEach(n -> acc.add(num(((Map<String, Object>) strategies.get(n)).get("mc_accuracy_mean"))));
+        List<Double> acc = new ArrayList<>(List.of(base.mcAccuracy()));
+        names.forEach(n -> acc.add(strategies.get(n).mcAccuracyMean()));
         if (acc.stream().noneMatch(v -> Double.isNaN(v))) {
             mc.addSeries("accuracy", mcNames, acc);
             List<Double> chance = new ArrayList<>();
-            mcNames.forEach(n -> chance.add(num(base.get("mc_chance"))));
+            mcNames.forEach(n -> chance.add(base.mcChance()));
             mc.addSeries("chance", mcNames, chance).setChartCategorySeriesRenderStyle(CategorySeriesRenderStyle.Line);
             save(fs, root, "mc-accuracy.png", "Multiple-choice accuracy with the chance line", mc, charts);
         }
 
-        if (summary.get("expansion") instanceof Map<?, ?> ex) {
-            CategoryChart g = chart("Domain expansion (target " + ex.get("target") + "): score change of every domain from the base",
+        ExperimentSummary.Expansion ex = summary.expansion();
+        if (ex != null) {
+            CategoryChart g = chart("Domain expansion (target " + ex.target() + "): score change of every domain from the base",
                     "domain", "score change", 1000, 420);
-            body.append("<h2>Domain expansion (target ").append(esc(String.valueOf(ex.get("target")))).append(")</h2><table><tr><th>strategy</th>")
+            body.append("<h2>Domain expansion (target ").append(esc(ex.target())).append(")</h2><table><tr><th>strategy</th>")
                     .append("<th>target gain</th><th>degradation of the others</th><th>target gain kept vs specific [95%]</th>")
                     .append("<th>reduction of degradation vs specific [95%]</th><th>verdicts</th></tr>");
-            for (var e : ex.entrySet()) {
-                if (!(e.getValue() instanceof Map<?, ?> m)) {
-                    continue;
-                }
-                g.addSeries((String) e.getKey(), domains, values((Map<String, Object>) m.get("domain_score_change_mean"), domains));
-                body.append("<tr><td>").append(esc((String) e.getKey())).append("</td><td>").append(sf(m.get("target_gain_mean")))
-                        .append("</td><td>").append(sf(m.get("degradation_mean"))).append("</td><td>")
-                        .append(m.containsKey("target_gain_kept_vs_specific") ? interval(m.get("target_gain_kept_vs_specific")) : "-")
-                        .append("</td><td>").append(m.containsKey("reduction_of_degradation_vs_specific")
-                                ? interval(m.get("reduction_of_degradation_vs_specific")) : "-").append("</td><td>")
-                        .append(m.containsKey("gain_kept_verdict") ? esc(m.get("gain_kept_verdict") + "; " + m.get("reduction_verdict")) : "-")
+            for (var e : ex.runs().entrySet()) {
+                ExperimentSummary.ExpansionRun m = e.getValue();
+                g.addSeries(e.getKey(), domains, values(m.domainScoreChangeMean(), domains));
+                body.append("<tr><td>").append(esc(e.getKey())).append("</td><td>").append(sf(m.targetGainMean()))
+                        .append("</td><td>").append(sf(m.degradationMean())).append("</td><td>")
+                        .append(interval(m.targetGainKeptVsSpecific())).append("</td><td>")
+                        .append(interval(m.reductionOfDegradationVsSpecific())).append("</td><td>")
+                        .append(m.gainKeptVerdict() == null ? "-" : esc(m.gainKeptVerdict() + "; " + m.reductionVerdict()))
                         .append("</td></tr>");
             }
             body.append("</table>");
             save(fs, root, "expansion.png", "Expansion: every domain's score change (target and the others)", g, charts);
         }
-        List<Map<String, Object>> sens = (List<Map<String, Object>>) summary.getOrDefault("sensitivity", List.of());
+        List<ExperimentSummary.Comparison> sens = summary.sensitivity() == null ? List.of() : summary.sensitivity();
         if (!sens.isEmpty()) {
-            body.append("<h2>Sensitivity of the dynamic update (step size eta)</h2><table><tr><th>claim</th><th>score difference [95%]</th>")
-                    .append("<th>verdict</th><th>NLL change difference [95%]</th><th>verdict</th></tr>");
-            for (Map<String, Object> c : sens) {
-                body.append("<tr><td>").append(esc((String) c.get("claim"))).append("</td><td>").append(interval(c.get("score_difference")))
-                        .append("</td><td>").append(esc((String) c.get("score_verdict"))).append("</td><td>")
-                        .append(interval(c.get("nll_change_difference"))).append("</td><td>").append(esc((String) c.get("nll_verdict")))
-                        .append("</td></tr>");
+            body.append("<h2>Sensitivity of the dynamic update (step size eta)</h2><table><tr><th>claim</th>")
+                    .append(COMPARISON_HEADERS).append("</tr>");
+            for (ExperimentSummary.Comparison c : sens) {
+                body.append("<tr>").append(comparisonCells(c)).append("</tr>");
             }
             body.append("</table>");
         }
@@ -263,7 +297,7 @@ public final class ExperimentReport {
                 for (FileStatus seed : seeds) {
                     Path h = new Path(seed.getPath(), "weight-history.json");
                     if (fs.exists(h)) {
-                        List<Map<String, Object>> history = readList(conf, h);
+                        List<WeightRow> history = List.of(Json.read(conf, h.toString(), WeightRow[].class));
                         weightsChart(fs, root, s + " " + seed.getPath().getName(), history, charts);
                         weightsTable(s + " " + seed.getPath().getName(), history, body);
                     }
@@ -272,24 +306,40 @@ public final class ExperimentReport {
         }
     }
 
-    private static String verdictWords(Map<String, Object> c) {
-        return switch (String.valueOf(c.get("score_verdict"))) {
-            case "better" -> c.get("a") + " scores higher than " + c.get("b");
-            case "worse" -> c.get("a") + " scores lower than " + c.get("b");
+    /** Headers of a claim's cells (after the claim): each metric's verdict, then the items-only rule's beside it. */
+    private static final String COMPARISON_HEADERS = "<th>score difference [95% interval]</th><th>verdict</th>"
+            + "<th>items only (rule before 2026-12-07): score difference [95%], verdict</th>"
+            + "<th>mean NLL change difference [95% interval]</th><th>verdict (lower NLL is better)</th>"
+            + "<th>items only (rule before 2026-12-07): NLL change difference [95%], verdict</th>";
+
+    private static String comparisonCells(ExperimentSummary.Comparison c) {
+        return "<td>" + esc(c.claim()) + "</td><td>" + interval(c.scoreDifference()) + "</td><td>" + esc(String.valueOf(c.scoreVerdict()))
+                + "</td><td>" + itemsOnly(c.scoreDifferenceItemsOnly(), c.scoreVerdictItemsOnly()) + "</td><td>"
+                + interval(c.nllChangeDifference()) + "</td><td>" + esc(String.valueOf(c.nllVerdict())) + "</td><td>"
+                + itemsOnly(c.nllChangeDifferenceItemsOnly(), c.nllVerdictItemsOnly()) + "</td>";
+    }
+
+    /** Summaries written before the rule changed hold only the items-only interval, as the main one. */
+    private static String itemsOnly(ExperimentSummary.Interval i, String verdict) {
+        return i == null ? "- (not recorded)" : interval(i) + " " + esc(String.valueOf(verdict));
+    }
+
+    private static String verdictWords(ExperimentSummary.Comparison c) {
+        return switch (String.valueOf(c.scoreVerdict())) {
+            case "better" -> c.a() + " scores higher than " + c.b();
+            case "worse" -> c.a() + " scores lower than " + c.b();
             default -> "no detectable difference";
         };
     }
 
-    @SuppressWarnings("unchecked")
-    private static void weightsTable(String title, List<Map<String, Object>> history, StringBuilder body) {
-        Map<Integer, Map<String, Object>> byStage = new TreeMap<>();
+    private static void weightsTable(String title, List<WeightRow> history, StringBuilder body) {
+        Map<Integer, Map<String, Double>> byStage = new TreeMap<>();
         List<String> domains = new ArrayList<>();
-        for (Map<String, Object> r : history) {
-            String d = (String) r.get("domain");
-            if (!domains.contains(d)) {
-                domains.add(d);
+        for (WeightRow r : history) {
+            if (!domains.contains(r.domain())) {
+                domains.add(r.domain());
             }
-            byStage.computeIfAbsent(((Number) r.get("stage")).intValue(), k -> new LinkedHashMap<>()).put(d, r.get("weight"));
+            byStage.computeIfAbsent(r.stage(), k -> new LinkedHashMap<>()).put(r.domain(), r.weight());
         }
         body.append("<h3>Weights per stage: ").append(esc(title)).append("</h3><table><tr><th>stage</th>");
         domains.forEach(d -> body.append("<th>").append(esc(d)).append("</th>"));
@@ -308,81 +358,72 @@ public final class ExperimentReport {
         return c;
     }
 
-    private static List<Double> values(Map<String, Object> m, List<String> keys) {
+    /** The values of {@code keys} in order; a missing or null value (not measured) as NaN. */
+    private static List<Double> values(Map<String, Double> m, List<String> keys) {
         List<Double> v = new ArrayList<>();
-        keys.forEach(k -> v.add(num(m.get(k))));
+        keys.forEach(k -> v.add(m.get(k) == null ? Double.NaN : m.get(k)));
         return v;
     }
 
-    private static double num(Object o) {
-        return o instanceof Number n ? n.doubleValue() : Double.NaN;
+    private static String interval(ExperimentSummary.Interval i) {
+        return i == null ? "-" : sf(i.estimate()) + " " + bracket(i);
     }
 
-    private static String interval(Object o) {
-        if (!(o instanceof Map<?, ?> m)) {
-            return "-";
-        }
-        return sf(m.get("estimate")) + " " + bracket(m);
+    private static String bracket(ExperimentSummary.Interval i) {
+        return i == null ? "" : "[" + sf(i.low()) + ", " + sf(i.high()) + "]";
     }
 
-    private static String bracket(Object o) {
-        return o instanceof Map<?, ?> m ? "[" + sf(m.get("low")) + ", " + sf(m.get("high")) + "]" : "";
+    private static String sf(Double v) {
+        return v != null && Double.isFinite(v) ? String.format(Locale.ROOT, "%+.4f", v) : "-";
     }
 
-    private static String sf(Object v) {
-        return v instanceof Number n && Double.isFinite(n.doubleValue()) ? String.format(Locale.ROOT, "%+.4f", n.doubleValue()) : "-";
-    }
-
-    @SuppressWarnings("unchecked")
-    private static void singleRunSections(Configuration conf, FileSystem fs, Path root, Map<String, Object> summary,
+    private static void singleRunSections(Configuration conf, FileSystem fs, Path root, RunSummary summary,
                                           List<String[]> charts, StringBuilder body) throws IOException {
         Path h = new Path(root, "weight-history.json");
         if (fs.exists(h)) {
-            weightsChart(fs, root, String.valueOf(summary.get("strategy")), readList(conf, h), charts);
+            weightsChart(fs, root, String.valueOf(summary.strategy()), List.of(Json.read(conf, h.toString(), WeightRow[].class)), charts);
         }
-        Map<String, Object> base = (Map<String, Object>) ((Map<String, Object>) summary.get("base_eval")).get("domains");
-        Map<String, Object> fin = (Map<String, Object>) ((Map<String, Object>) summary.get("final_eval")).get("domains");
+        Map<String, DomainEval> base = summary.baseEval().domains();
+        Map<String, DomainEval> fin = summary.finalEval().domains();
         List<String> domains = new ArrayList<>(fin.keySet());
         List<Double> b = new ArrayList<>();
         List<Double> a = new ArrayList<>();
         body.append("<h2>Per-domain evaluation</h2><table><tr><th>domain</th><th>base NLL</th><th>final NLL</th><th>base score</th>")
                 .append("<th>final score</th><th>final MC accuracy</th></tr>");
         for (String d : domains) {
-            Map<String, Object> bd = (Map<String, Object>) base.get(d);
-            Map<String, Object> fd = (Map<String, Object>) fin.get(d);
-            b.add(((Number) bd.get("score")).doubleValue());
-            a.add(((Number) fd.get("score")).doubleValue());
-            body.append("<tr><td>").append(esc(d)).append("</td><td>").append(f(bd.get("mean_nll"))).append("</td><td>")
-                    .append(f(fd.get("mean_nll"))).append("</td><td>").append(f(bd.get("score"))).append("</td><td>")
-                    .append(f(fd.get("score"))).append("</td><td>").append(f(fd.get("mc_accuracy"))).append("</td></tr>");
+            DomainEval bd = base.get(d);
+            DomainEval fd = fin.get(d);
+            b.add(bd.score());
+            a.add(fd.score());
+            body.append("<tr><td>").append(esc(d)).append("</td><td>").append(f(bd.meanNll())).append("</td><td>")
+                    .append(f(fd.meanNll())).append("</td><td>").append(f(bd.score())).append("</td><td>")
+                    .append(f(fd.score())).append("</td><td>").append(f(fd.mcAccuracy())).append("</td></tr>");
         }
         body.append("</table>");
         CategoryChart c = new CategoryChartBuilder().width(900).height(400).title("Per-domain score: base vs after training")
                 .xAxisTitle("domain").yAxisTitle("score = 100 exp(-NLL)").build();
         c.addSeries("base", domains, b);
-        c.addSeries("after " + summary.get("stages") + " stages", domains, a);
+        c.addSeries("after " + summary.stages() + " stages", domains, a);
         save(fs, root, "scores.png", "Per-domain scores", c, charts);
     }
 
-    @SuppressWarnings("unchecked")
-    private static void distributionChart(FileSystem fs, Path root, Map<String, Object> dist, Map<String, Object> truth,
+    private static void distributionChart(FileSystem fs, Path root, Probed dist, Map<String, Double> truth,
                                           List<String[]> charts) throws IOException {
-        Map<String, Object> per = (Map<String, Object>) dist.get("domains");
-        List<String> names = new ArrayList<>(per.keySet());
+        List<String> names = new ArrayList<>(dist.domains().keySet());
         List<Double> raw = new ArrayList<>();
         List<Double> rawErr = new ArrayList<>();
         List<Double> cor = new ArrayList<>();
         List<Double> corErr = new ArrayList<>();
         for (String d : names) {
-            Map<String, Object> m = (Map<String, Object>) per.get(d);
-            raw.add(((Number) m.get("raw")).doubleValue());
-            rawErr.add((((Number) m.get("high")).doubleValue() - ((Number) m.get("low")).doubleValue()) / 2);
-            cor.add(((Number) m.get("corrected")).doubleValue());
-            corErr.add((((Number) m.get("corrected_high")).doubleValue() - ((Number) m.get("corrected_low")).doubleValue()) / 2);
+            ProbedShare m = dist.domains().get(d);
+            raw.add(m.raw());
+            rawErr.add((m.high() - m.low()) / 2);
+            cor.add(m.corrected());
+            corErr.add((m.correctedHigh() - m.correctedLow()) / 2);
         }
         CategoryChart c = chart("Probed knowledge distribution (95% intervals)", "domain", "share", 900, 400);
         // the caption says which estimate the strategies' weights came from
-        String method = "estimate (" + dist.getOrDefault("estimator", "corrected") + ")";
+        String method = "estimate (" + (dist.estimator() == null ? "corrected" : dist.estimator()) + ")";
         c.addSeries("raw", names, raw, rawErr);
         c.addSeries(method, names, cor, corErr);
         if (truth != null) {
@@ -391,18 +432,17 @@ public final class ExperimentReport {
         save(fs, root, "distribution.png", "Probed distribution: raw label shares and " + method + " shares (the weights)", c, charts);
     }
 
-    private static void weightsChart(FileSystem fs, Path root, String title, List<Map<String, Object>> history,
+    private static void weightsChart(FileSystem fs, Path root, String title, List<WeightRow> history,
                                      List<String[]> charts) throws IOException {
         Map<String, List<double[]>> byDomain = new LinkedHashMap<>();
-        for (Map<String, Object> r : history) {
-            byDomain.computeIfAbsent((String) r.get("domain"), k -> new ArrayList<>())
-                    .add(new double[]{((Number) r.get("stage")).doubleValue(), ((Number) r.get("weight")).doubleValue()});
+        for (WeightRow r : history) {
+            byDomain.computeIfAbsent(r.domain(), k -> new ArrayList<>()).add(new double[]{r.stage(), r.weight()});
         }
         XYChart c = new XYChartBuilder().width(900).height(400).title("Weights per stage: " + title).xAxisTitle("stage")
                 .yAxisTitle("weight").build();
         c.getStyler().setSeriesColors(PALETTE);
         // on a log scale a weight of 0.01 stays visible beside one of 0.5; a weight of 0 cannot be drawn on one
-        boolean positive = history.stream().allMatch(r -> ((Number) r.get("weight")).doubleValue() > 0);
+        boolean positive = history.stream().allMatch(r -> r.weight() > 0);
         c.getStyler().setYAxisLogarithmic(positive);
         for (var e : byDomain.entrySet()) {
             double[] x = e.getValue().stream().mapToDouble(v -> v[0]).toArray();
@@ -427,17 +467,8 @@ public final class ExperimentReport {
         }
     }
 
-    @SuppressWarnings("unchecked")
-    private static List<Map<String, Object>> readList(Configuration conf, Path p) throws IOException {
-        return Json.MAPPER.readValue(Json.readText(conf, p.toString()), List.class);
-    }
-
-    private static String f(Object v) {
-        return v instanceof Number n && Double.isFinite(n.doubleValue()) ? String.format(Locale.ROOT, "%.4f", n.doubleValue()) : "-";
-    }
-
-    private static String pct(Object v) {
-        return v instanceof Number n && Double.isFinite(n.doubleValue()) ? String.format(Locale.ROOT, "%+.2f%%", 100 * n.doubleValue()) : "-";
+    private static String f(Double v) {
+        return v != null && Double.isFinite(v) ? String.format(Locale.ROOT, "%.4f", v) : "-";
     }
 
     private static String esc(String s) {

@@ -36,7 +36,11 @@ public final class ExperimentResults {
                 : new Path(new Path(scoresDir, strategy), "seed-" + seed + ".json").toString();
     }
 
-    public static Map<String, Object> collect(Configuration conf, List<ExperimentRunner.Run> runs, String scoresDir, Design design) {
+    /** The per-run rows (results.json and .csv) and the summary (summary.json). */
+    public record Tables(List<Map<String, Object>> rows, ExperimentSummary summary) {
+    }
+
+    public static Tables collect(Configuration conf, List<ExperimentRunner.Run> runs, String scoresDir, Design design) {
         TestScores base = TestScores.read(conf, scoresFile(scoresDir, null, 0));
         Map<String, TreeMap<Long, TestScores>> by = new LinkedHashMap<>();
         for (ExperimentRunner.Run r : runs) {
@@ -47,14 +51,14 @@ public final class ExperimentResults {
         return tabulate(base, by, design);
     }
 
-    static Map<String, Object> tabulate(TestScores base, Map<String, TreeMap<Long, TestScores>> by, Design design) {
+    static Tables tabulate(TestScores base, Map<String, TreeMap<Long, TestScores>> by, Design design) {
         List<String> domains = base.domains;
         TestScores.Resample all = TestScores.Resample.identity(base.sftSizes(), base.mcSizes());
         double[] baseNll = base.domainNll(all);
         double[] baseAcc = base.domainAccuracy(all);
         double[] chance = base.chance();
         List<Map<String, Object>> rows = new ArrayList<>();
-        Map<String, Object> strategies = new LinkedHashMap<>();
+        Map<String, ExperimentSummary.Strategy> strategies = new LinkedHashMap<>();
         for (var e : by.entrySet()) {
             Map<Long, Double> comp = new TreeMap<>();
             Map<Long, Double> change = new TreeMap<>();
@@ -88,76 +92,49 @@ public final class ExperimentResults {
                 change.put(s.getKey(), t.meanNllChange(base, all));
                 acc.put(s.getKey(), t.meanAccuracy(all));
             }
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("seeds", e.getValue().size());
-            m.put("comprehensive_score_mean", ExperimentMetrics.mean(new ArrayList<>(comp.values())));
-            m.put("comprehensive_score_std", ExperimentMetrics.std(new ArrayList<>(comp.values())));
-            m.put("comprehensive_score_by_seed", comp);
-            // the interval of the strategy's own score (mean over seeds) over resampled test items
-            m.put("comprehensive_score_interval", PairedBootstrap.interval(r -> meanOver(e.getValue(), t -> t.comprehensive(r)),
-                    base.sftSizes(), base.mcSizes(), design.draws(), design.seed()).toMap());
-            m.put("mean_nll_change", ExperimentMetrics.mean(new ArrayList<>(change.values())));
-            m.put("mean_nll_change_by_seed", change);
-            m.put("mc_accuracy_mean", ExperimentMetrics.mean(new ArrayList<>(acc.values())));
-            m.put("mc_accuracy_interval", PairedBootstrap.interval(r -> meanOver(e.getValue(), t -> t.meanAccuracy(r)),
-                    base.sftSizes(), base.mcSizes(), design.draws(), design.seed()).toMap());
-            m.put("domain_score_mean", named(domains, domainScore));
-            m.put("domain_nll_change_mean", named(domains, domainChange));
-            m.put("domain_mc_accuracy_mean", named(domains, meanArrays(e.getValue(), t -> t.domainAccuracy(all))));
-            if (by.containsKey("uniform") && !e.getKey().equals("uniform")) {
-                Map<String, Object> vs = comparison(e.getKey(), "uniform", by, base, design);
-                if (vs != null) {
-                    m.put("vs_uniform", vs);
-                }
-            }
-            strategies.put(e.getKey(), m);
+            // the intervals of the strategy's own figures (means over seeds) over resampled test items
+            PairedBootstrap.Interval scoreInterval = PairedBootstrap.interval(r -> meanOver(e.getValue(), t -> t.comprehensive(r)),
+                    base.sftSizes(), base.mcSizes(), design.draws(), design.seed());
+            PairedBootstrap.Interval accInterval = PairedBootstrap.interval(r -> meanOver(e.getValue(), t -> t.meanAccuracy(r)),
+                    base.sftSizes(), base.mcSizes(), design.draws(), design.seed());
+            boolean vsUniform = by.containsKey("uniform") && !e.getKey().equals("uniform");
+            List<Double> seedScores = new ArrayList<>(comp.values());
+            strategies.put(e.getKey(), new ExperimentSummary.Strategy(e.getValue().size(), ExperimentMetrics.mean(seedScores),
+                    ExperimentMetrics.std(seedScores), comp, ExperimentSummary.Interval.of(scoreInterval),
+                    ExperimentMetrics.mean(new ArrayList<>(change.values())), change, ExperimentMetrics.mean(new ArrayList<>(acc.values())),
+                    ExperimentSummary.Interval.of(accInterval), named(domains, domainScore), named(domains, domainChange),
+                    named(domains, meanArrays(e.getValue(), t -> t.domainAccuracy(all))),
+                    vsUniform ? comparison(e.getKey(), "uniform", by, base, design) : null));
         }
-        Map<String, Object> summary = new LinkedHashMap<>();
-        Map<String, Object> b = new LinkedHashMap<>();
-        b.put("comprehensive_score", base.comprehensive(all));
-        b.put("domain_mean_nll", named(domains, baseNll));
-        b.put("domain_score", named(domains, scores(baseNll)));
-        b.put("domain_mc_accuracy", named(domains, baseAcc));
-        b.put("mc_accuracy", TestScores.nanMean(baseAcc));
-        b.put("domain_mc_chance", named(domains, chance));
-        b.put("mc_chance", TestScores.nanMean(chance));
-        b.put("test_records", named(domains, base.sftSizes()));
-        b.put("mc_items", named(domains, base.mcSizes()));
-        summary.put("base", b);
-        summary.put("strategies", strategies);
-        List<Object> claims = new ArrayList<>();
-        List<Object> sensitivity = new ArrayList<>();
+        ExperimentSummary.Base b = new ExperimentSummary.Base(base.comprehensive(all), named(domains, baseNll),
+                named(domains, scores(baseNll)), named(domains, baseAcc), TestScores.nanMean(baseAcc), named(domains, chance),
+                TestScores.nanMean(chance), named(domains, base.sftSizes()), named(domains, base.mcSizes()));
+        List<ExperimentSummary.Comparison> claims = new ArrayList<>();
+        List<ExperimentSummary.Comparison> sensitivity = new ArrayList<>();
         for (String c : design.claims()) {
             String[] ab = c.split(">");
             if (ab.length != 2) {
                 throw new IllegalArgumentException("versatune.experiment.claims: '" + c + "' is not of the form \"A > B\"");
             }
-            Map<String, Object> cmp = comparison(ab[0].trim(), ab[1].trim(), by, base, design);
+            ExperimentSummary.Comparison cmp = comparison(ab[0].trim(), ab[1].trim(), by, base, design);
             if (cmp != null) {
                 (ab[0].contains("-eta-") || ab[1].contains("-eta-") ? sensitivity : claims).add(cmp);
             }
         }
-        summary.put("claims", claims);
-        summary.put("sensitivity", sensitivity);
-        summary.put("verdict_rule", "mean over the seeds both ran of the per-seed paired difference (A - B), 95% "
+        String rule = "mean over the seeds both ran of the per-seed paired difference (A - B), 95% "
                 + "interval mean +- t(0.975, n - 1) * sqrt(v_items + s^2 / n): v_items the variance of the mean over "
                 + design.draws() + " bootstrap draws of the test items within each domain (the same draw for every model "
                 + "and seed), s the standard deviation of the n per-seed differences (one seed: the items-only "
                 + "percentile interval). A better when the interval lies on A's side of 0, worse when on B's, otherwise "
                 + "no detectable difference; for the mean NLL change lower is better. The earlier items-only "
-                + "percentile interval is reported beside it (*_items_only)");
-        if (design.target() != null && by.containsKey("specific")) {
-            summary.put("expansion", expansion(by, base, design));
-        }
-        Map<String, Object> res = new LinkedHashMap<>();
-        res.put("rows", rows);
-        res.put("summary", summary);
-        return res;
+                + "percentile interval is reported beside it (*_items_only)";
+        ExperimentSummary.Expansion expansion = design.target() != null && by.containsKey("specific") ? expansion(by, base, design) : null;
+        return new Tables(rows, new ExperimentSummary(b, strategies, claims, sensitivity, rule, expansion));
     }
 
     /** A against B on both metrics, paired by seed; null when they share no seed. */
-    static Map<String, Object> comparison(String a, String b, Map<String, TreeMap<Long, TestScores>> by, TestScores base,
-                                          Design design) {
+    static ExperimentSummary.Comparison comparison(String a, String b, Map<String, TreeMap<Long, TestScores>> by,
+                                                   TestScores base, Design design) {
         if (!by.containsKey(a) || !by.containsKey(b)) {
             return null;
         }
@@ -189,64 +166,50 @@ public final class ExperimentResults {
                 design.draws(), design.seed());
         PairedBootstrap.Interval nllItems = PairedBootstrap.interval(r -> meanOf(nll, r), base.sftSizes(), base.mcSizes(),
                 design.draws(), design.seed());
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("claim", a + " > " + b);
-        m.put("a", a);
-        m.put("b", b);
-        m.put("seeds", pairs.size());
-        m.put("seeds_a_better", wins + "/" + pairs.size());
-        m.put("score_difference", scoreBoth.toMap());
-        m.put("score_verdict", scoreBoth.interval().verdict(true));
-        m.put("nll_change_difference", nllBoth.toMap());
-        m.put("nll_verdict", nllBoth.interval().verdict(false));
-        m.put("metrics_agree", scoreBoth.interval().verdict(true).equals(nllBoth.interval().verdict(false)));
-        m.put("score_difference_items_only", scoreItems.toMap());
-        m.put("score_verdict_items_only", scoreItems.verdict(true));
-        m.put("nll_change_difference_items_only", nllItems.toMap());
-        m.put("nll_verdict_items_only", nllItems.verdict(false));
-        return m;
+        String scoreVerdict = scoreBoth.interval().verdict(true);
+        String nllVerdict = nllBoth.interval().verdict(false);
+        return new ExperimentSummary.Comparison(a + " > " + b, a, b, pairs.size(), wins + "/" + pairs.size(),
+                ExperimentSummary.Interval.of(scoreBoth), scoreVerdict, ExperimentSummary.Interval.of(nllBoth), nllVerdict,
+                scoreVerdict.equals(nllVerdict), ExperimentSummary.Interval.of(scoreItems), scoreItems.verdict(true),
+                ExperimentSummary.Interval.of(nllItems), nllItems.verdict(false));
     }
 
     private static double meanOf(List<PairedBootstrap.Statistic> perSeed, TestScores.Resample r) {
         return perSeed.stream().mapToDouble(x -> x.at(r)).average().orElse(Double.NaN);
     }
 
-    private static Map<String, Object> expansion(Map<String, TreeMap<Long, TestScores>> by, TestScores base, Design design) {
+    private static ExperimentSummary.Expansion expansion(Map<String, TreeMap<Long, TestScores>> by, TestScores base, Design design) {
         int target = base.domains.indexOf(design.target());
         if (target < 0) {
             throw new IllegalArgumentException("expansion target '" + design.target() + "' is not a domain of the test set");
         }
         TestScores.Resample all = TestScores.Resample.identity(base.sftSizes(), base.mcSizes());
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("target", design.target());
+        ExperimentSummary.Expansion out = new ExperimentSummary.Expansion(design.target());
         TreeMap<Long, TestScores> spec = by.get("specific");
         for (String s : List.of("specific", "uniform-rest", "versatune-expand")) {
             TreeMap<Long, TestScores> runs = by.get(s);
             if (runs == null) {
                 continue;
             }
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("target_gain_mean", meanOver(runs, t -> gain(t, base, target, all)));
-            m.put("degradation_mean", meanOver(runs, t -> degradation(t, base, target, all)));
-            m.put("domain_score_change_mean", named(base.domains, meanArrays(runs, t -> changes(t, base, all))));
-            if (!s.equals("specific")) {
-                List<Long> seeds = runs.keySet().stream().filter(spec::containsKey).toList();
-                if (!seeds.isEmpty()) {
-                    PairedBootstrap.Interval kept = versusSpecific(seeds, runs, spec, (t, r) -> gain(t, base, target, r),
-                            ExperimentMetrics::gainKept, base, design);
-                    PairedBootstrap.Interval red = versusSpecific(seeds, runs, spec, (t, r) -> degradation(t, base, target, r),
-                            ExperimentMetrics::reductionOfDegradation, base, design);
-                    m.put("seeds", seeds.size());
-                    m.put("target_gain_kept_vs_specific", kept.toMap());
-                    m.put("gain_kept_verdict", Double.isNaN(kept.high()) ? "undefined (specific gained nothing)"
-                            : kept.high() < 1 ? "keeps less of the target gain than specific" : "keeps the target gain (within noise)");
-                    m.put("reduction_of_degradation_vs_specific", red.toMap());
-                    m.put("reduction_verdict", Double.isNaN(red.low()) ? "undefined (specific degraded nothing)"
-                            : red.low() > 0 ? "degrades the other domains less than specific"
-                            : red.high() < 0 ? "degrades the other domains more than specific" : "no detectable difference");
-                }
+            double gain = meanOver(runs, t -> gain(t, base, target, all));
+            double degradation = meanOver(runs, t -> degradation(t, base, target, all));
+            Map<String, Double> changes = named(base.domains, meanArrays(runs, t -> changes(t, base, all)));
+            List<Long> seeds = runs.keySet().stream().filter(spec::containsKey).toList();
+            if (s.equals("specific") || seeds.isEmpty()) {
+                out.put(s, new ExperimentSummary.ExpansionRun(gain, degradation, changes, null, null, null, null, null));
+                continue;
             }
-            out.put(s, m);
+            PairedBootstrap.Interval kept = versusSpecific(seeds, runs, spec, (t, r) -> gain(t, base, target, r),
+                    ExperimentMetrics::gainKept, base, design);
+            PairedBootstrap.Interval red = versusSpecific(seeds, runs, spec, (t, r) -> degradation(t, base, target, r),
+                    ExperimentMetrics::reductionOfDegradation, base, design);
+            String keptVerdict = Double.isNaN(kept.high()) ? "undefined (specific gained nothing)"
+                    : kept.high() < 1 ? "keeps less of the target gain than specific" : "keeps the target gain (within noise)";
+            String reductionVerdict = Double.isNaN(red.low()) ? "undefined (specific degraded nothing)"
+                    : red.low() > 0 ? "degrades the other domains less than specific"
+                    : red.high() < 0 ? "degrades the other domains more than specific" : "no detectable difference";
+            out.put(s, new ExperimentSummary.ExpansionRun(gain, degradation, changes, seeds.size(), ExperimentSummary.Interval.of(kept),
+                    keptVerdict, ExperimentSummary.Interval.of(red), reductionVerdict));
         }
         return out;
     }
@@ -323,28 +286,27 @@ public final class ExperimentResults {
         return s;
     }
 
-    private static Map<String, Object> named(List<String> domains, double[] v) {
-        Map<String, Object> m = new LinkedHashMap<>();
+    private static Map<String, Double> named(List<String> domains, double[] v) {
+        Map<String, Double> m = new LinkedHashMap<>();
         for (int i = 0; i < v.length; i++) {
             m.put(domains.get(i), Double.isNaN(v[i]) ? null : v[i]);
         }
         return m;
     }
 
-    private static Map<String, Object> named(List<String> domains, int[] v) {
-        Map<String, Object> m = new LinkedHashMap<>();
+    private static Map<String, Integer> named(List<String> domains, int[] v) {
+        Map<String, Integer> m = new LinkedHashMap<>();
         for (int i = 0; i < v.length; i++) {
             m.put(domains.get(i), v[i]);
         }
         return m;
     }
 
-    @SuppressWarnings("unchecked")
-    public static String csv(Map<String, Object> results) {
+    public static String csv(Tables results) {
         String[] cols = {"strategy", "seed", "domain", "test_records", "mean_nll", "score", "base_mean_nll", "base_score",
                 "score_change", "nll_change", "mc_items", "mc_accuracy", "base_mc_accuracy"};
         StringBuilder sb = new StringBuilder(String.join(",", cols)).append('\n');
-        for (Map<String, Object> r : (List<Map<String, Object>>) results.get("rows")) {
+        for (Map<String, Object> r : results.rows()) {
             for (int i = 0; i < cols.length; i++) {
                 Object v = r.get(cols[i]);
                 sb.append(i == 0 ? "" : ",").append(v == null ? "" : String.format(Locale.ROOT, "%s", v));

@@ -196,7 +196,7 @@ public final class ExperimentRunner {
                     ExperimentResults.scoresFile(scores, r.strategy(), r.seed()), r.strategy() + " seed " + r.seed());
         }
         items.unpersist();
-        Map<String, Object> summary = tables(conf, settings, runs, scores, out);
+        ExperimentSummary summary = tables(conf, settings, runs, scores, out);
         Map<String, Object> stats = new LinkedHashMap<>();
         stats.put("runs", runs.size());
         stats.put("strategies", strategies);
@@ -205,7 +205,7 @@ public final class ExperimentRunner {
         stats.put("classifier", classifier);
         stats.put("splits", Json.readMap(conf, new Path(new Path(out, ExperimentSplits.DIR), ExperimentSplits.MANIFEST).toString()));
         stats.put("run_seconds", seconds);
-        stats.put("claims", summary.get("claims"));
+        stats.put("claims", summary.claims());
         stats.put("seconds", Math.round((System.nanoTime() - started) / 1e7) / 100.0);
         Json.write(conf, new Path(out, StageOutput.STATS).toString(), stats);
         Json.writeText(conf, marker.toString(), STAGE + "\n");
@@ -258,13 +258,13 @@ public final class ExperimentRunner {
         items.unpersist();
         // the report reads the runs' weight histories and the probe from the experiment itself
         Json.writeText(conf, new Path(dir, StageOutput.CONFIG).toString(), Json.readText(conf, new Path(out, StageOutput.CONFIG).toString()));
-        Map<String, Object> summary = tables(conf, saved, runs, scores, dir);
+        ExperimentSummary summary = tables(conf, saved, runs, scores, dir);
         Map<String, Object> stats = new LinkedHashMap<>();
         stats.put("experiment", out);
         stats.put("test", test);
         stats.put("runs", runs.size());
         stats.put("test_records_sharing_content_with_the_pool", overlap);
-        stats.put("claims", summary.get("claims"));
+        stats.put("claims", summary.claims());
         Json.write(conf, new Path(dir, StageOutput.STATS).toString(), stats);
         if (overlap > 0) {
             LOG.warn("{} of the re-scoring test records share their content with the experiment's pool: they were trained on", overlap);
@@ -277,7 +277,7 @@ public final class ExperimentRunner {
      * committed results, from the per-item test scores under {@code test-scores/} (plain or gzip-compressed) and the
      * saved settings: every interval can be recomputed from those files alone.
      */
-    public static Map<String, Object> retabulate(Configuration conf, String dir) {
+    public static ExperimentSummary retabulate(Configuration conf, String dir) {
         String savedFile = new Path(dir, StageOutput.CONFIG).toString();
         Settings saved = Settings.saved(Json.readText(conf, savedFile), savedFile);
         String scores = new Path(dir, SCORES).toString();
@@ -330,19 +330,17 @@ public final class ExperimentRunner {
     }
 
     /** results.json/csv, summary.json and the report of a scores folder, written into {@code dir}. */
-    private static Map<String, Object> tables(Configuration conf, Settings settings, List<Run> runs, String scores, String dir) {
+    private static ExperimentSummary tables(Configuration conf, Settings settings, List<Run> runs, String scores, String dir) {
         var e = settings.section("experiment");
         String target = e.getString("expansion-target");
         ExperimentResults.Design design = new ExperimentResults.Design(claims(settings), target.isEmpty() ? null : target,
                 e.getInt("bootstrap-draws"), Seeds.derive(settings.seed(), "bootstrap"));
-        Map<String, Object> results = ExperimentResults.collect(conf, runs, scores, design);
-        Json.write(conf, new Path(dir, "results.json").toString(), results.get("rows"));
+        ExperimentResults.Tables results = ExperimentResults.collect(conf, runs, scores, design);
+        Json.write(conf, new Path(dir, "results.json").toString(), results.rows());
         Json.writeText(conf, new Path(dir, "results.csv").toString(), ExperimentResults.csv(results));
-        @SuppressWarnings("unchecked")
-        Map<String, Object> summary = (Map<String, Object>) results.get("summary");
-        Json.write(conf, new Path(dir, "summary.json").toString(), summary);
+        Json.write(conf, new Path(dir, "summary.json").toString(), results.summary());
         ExperimentReport.write(conf, dir);
-        return summary;
+        return results.summary();
     }
 
     /** The test set: SFT records and multiple-choice items, with their scoring items built once per tokenizer. */

@@ -3,9 +3,7 @@ package org.versatune.pipeline.experiment;
 import org.apache.commons.math3.distribution.TDistribution;
 import org.versatune.pipeline.util.Bootstrap;
 
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -39,15 +37,6 @@ public final class PairedBootstrap {
                 below = t;
             }
             return above ? "better" : below ? "worse" : "no detectable difference";
-        }
-
-        public Map<String, Object> toMap() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("estimate", estimate);
-            m.put("low", low);
-            m.put("high", high);
-            m.put("draws", draws);
-            return m;
         }
     }
 
@@ -84,11 +73,9 @@ public final class PairedBootstrap {
 
     /** An interval over seeds and items, with the per-seed differences' standard deviation. */
     public record SeedInterval(Interval interval, double seedSd, boolean seedTerm) {
-        public Map<String, Object> toMap() {
-            Map<String, Object> m = interval.toMap();
-            m.put("seed_sd", seedSd);
-            m.put("rule", seedTerm ? "seeds and items (t, n - 1 df)" : "items only (one seed: the seeds' variance is unknown)");
-            return m;
+        /** How the interval was made, written beside it. */
+        public String rule() {
+            return seedTerm ? "seeds and items (t, n - 1 df)" : "items only (one seed: the seeds' variance is unknown)";
         }
     }
 

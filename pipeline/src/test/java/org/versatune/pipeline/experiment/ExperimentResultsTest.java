@@ -123,7 +123,7 @@ class ExperimentResultsTest {
         // one seed: the seeds' variance is unknown, the items-only interval is returned and labelled so
         PairedBootstrap.SeedInterval one = PairedBootstrap.seedsAndItems(perSeed.subList(0, 1), base.sftSizes(), base.mcSizes(), 500, 3);
         assertThat(one.seedTerm()).isFalse();
-        assertThat(one.toMap().get("rule").toString()).startsWith("items only");
+        assertThat(one.rule()).startsWith("items only");
     }
 
     void scores(String dir, String strategy, long seed, TestScores t) {
@@ -157,9 +157,9 @@ class ExperimentResultsTest {
                 runs.add(new ExperimentRunner.Run(e.getKey(), seed, ExperimentRunner.runDir(out, e.getKey(), seed)));
             }
         }
-        Map<String, Object> results = ExperimentResults.collect(CONF, runs, dir, DESIGN);
+        ExperimentResults.Tables results = ExperimentResults.collect(CONF, runs, dir, DESIGN);
 
-        List<Map<String, Object>> rows = (List<Map<String, Object>>) results.get("rows");
+        List<Map<String, Object>> rows = results.rows();
         assertThat(rows).hasSize(6 * 2 * 3);
         Map<String, Object> first = rows.stream().filter(r -> r.get("strategy").equals("uniform") && r.get("seed").equals(1L)
                 && r.get("domain").equals("law")).findFirst().orElseThrow();
@@ -168,43 +168,57 @@ class ExperimentResultsTest {
         assertThat((double) first.get("score_change")).isCloseTo(EvalMetrics.score(1.9) - EvalMetrics.score(2.0), within(1e-12));
         assertThat(ExperimentResults.csv(results).lines()).hasSize(1 + 36);
 
-        Map<String, Object> summary = (Map<String, Object>) results.get("summary");
-        List<Map<String, Object>> claims = (List<Map<String, Object>>) summary.get("claims");
+        ExperimentSummary summary = results.summary();
+        List<ExperimentSummary.Comparison> claims = summary.claims();
         // oracle did not run: its claim is left out; the eta run is reported apart
-        assertThat(claims).extracting(c -> c.get("claim")).containsExactly("versatune-dynamic > uniform", "uniform > inverse");
-        assertThat((List<Map<String, Object>>) summary.get("sensitivity")).extracting(c -> c.get("claim"))
+        assertThat(claims).extracting(ExperimentSummary.Comparison::claim).containsExactly("versatune-dynamic > uniform", "uniform > inverse");
+        assertThat(summary.sensitivity()).extracting(ExperimentSummary.Comparison::claim)
                 .containsExactly("versatune-dynamic-eta-3 > versatune-dynamic");
-        Map<String, Object> dyn = claims.get(0);
-        Map<String, Object> nll = (Map<String, Object>) dyn.get("nll_change_difference");
-        assertThat((double) nll.get("estimate")).isCloseTo(-0.1, within(1e-12));
-        assertThat((double) nll.get("low")).isCloseTo(-0.1, within(1e-12));
-        assertThat(dyn).containsEntry("nll_verdict", "better").containsEntry("score_verdict", "better")
-                .containsEntry("metrics_agree", true).containsEntry("seeds_a_better", "2/2");
-        Map<String, Object> inv = claims.get(1);
-        assertThat(inv).containsEntry("score_verdict", "no detectable difference").containsEntry("nll_verdict", "no detectable difference");
+        ExperimentSummary.Comparison dyn = claims.get(0);
+        assertThat(dyn.nllChangeDifference().estimate()).isCloseTo(-0.1, within(1e-12));
+        assertThat(dyn.nllChangeDifference().low()).isCloseTo(-0.1, within(1e-12));
+        assertThat(dyn.nllVerdict()).isEqualTo("better");
+        assertThat(dyn.scoreVerdict()).isEqualTo("better");
+        assertThat(dyn.metricsAgree()).isTrue();
+        assertThat(dyn.seedsABetter()).isEqualTo("2/2");
+        ExperimentSummary.Comparison inv = claims.get(1);
+        assertThat(inv.scoreVerdict()).isEqualTo("no detectable difference");
+        assertThat(inv.nllVerdict()).isEqualTo("no detectable difference");
 
-        Map<String, Object> uni = (Map<String, Object>) ((Map<String, Object>) summary.get("strategies")).get("uniform");
+        ExperimentSummary.Strategy uni = summary.strategies().get("uniform");
         double c1 = (EvalMetrics.score(1.9) + EvalMetrics.score(2.9) + EvalMetrics.score(1.0)) / 3;
         double c2 = (EvalMetrics.score(2.0) + EvalMetrics.score(2.9) + EvalMetrics.score(1.0)) / 3;
-        assertThat((double) uni.get("comprehensive_score_mean")).isCloseTo((c1 + c2) / 2, within(1e-12));
-        assertThat((double) uni.get("mean_nll_change")).isCloseTo((-0.2 / 3 - 0.1 / 3) / 2, within(1e-12));
-        assertThat((double) uni.get("mc_accuracy_mean")).isCloseTo((0.25 + 0.5 + 0.25) / 3, within(1e-12));
-        Map<String, Object> base = (Map<String, Object>) summary.get("base");
-        assertThat((double) base.get("mc_chance")).isEqualTo(0.25);
+        assertThat(uni.comprehensiveScoreMean()).isCloseTo((c1 + c2) / 2, within(1e-12));
+        assertThat(uni.meanNllChange()).isCloseTo((-0.2 / 3 - 0.1 / 3) / 2, within(1e-12));
+        assertThat(uni.mcAccuracyMean()).isCloseTo((0.25 + 0.5 + 0.25) / 3, within(1e-12));
+        assertThat(summary.base().mcChance()).isEqualTo(0.25);
 
-        Map<String, Object> ex = (Map<String, Object>) ((Map<String, Object>) summary.get("expansion")).get("versatune-expand");
+        ExperimentSummary.ExpansionRun ex = summary.expansion().runs().get("versatune-expand");
         double gainSpec = EvalMetrics.score(1.0) - EvalMetrics.score(2.0);
         double gainExp = EvalMetrics.score(1.2) - EvalMetrics.score(2.0);
         double degSpec = (EvalMetrics.score(3.2) - EvalMetrics.score(3.0)) + (EvalMetrics.score(1.2) - EvalMetrics.score(1.0));
         double degExp = EvalMetrics.score(3.05) - EvalMetrics.score(3.0);
-        assertThat((double) ex.get("target_gain_mean")).isCloseTo(gainExp, within(1e-9));
-        assertThat((double) ((Map<String, Object>) ex.get("target_gain_kept_vs_specific")).get("estimate")).isCloseTo(gainExp / gainSpec, within(1e-9));
-        assertThat((double) ((Map<String, Object>) ex.get("reduction_of_degradation_vs_specific")).get("estimate"))
-                .isCloseTo(1 - degExp / degSpec, within(1e-9));
-        assertThat(ex).containsEntry("reduction_verdict", "degrades the other domains less than specific");
+        assertThat(ex.targetGainMean()).isCloseTo(gainExp, within(1e-9));
+        assertThat(ex.targetGainKeptVsSpecific().estimate()).isCloseTo(gainExp / gainSpec, within(1e-9));
+        assertThat(ex.reductionOfDegradationVsSpecific().estimate()).isCloseTo(1 - degExp / degSpec, within(1e-9));
+        assertThat(ex.reductionVerdict()).isEqualTo("degrades the other domains less than specific");
+
+        // summary.json keeps the keys and shape the bench scripts read, and reads back into the same records
+        String summaryFile = new Path(out, "summary.json").toString();
+        Json.write(CONF, summaryFile, summary);
+        Map<String, Object> written = Json.readMap(CONF, summaryFile);
+        assertThat(written).containsOnlyKeys("base", "strategies", "claims", "sensitivity", "verdict_rule", "expansion");
+        assertThat(((Map<String, Object>) ((List<?>) written.get("claims")).get(0)).keySet()).containsExactly("claim", "a", "b", "seeds",
+                "seeds_a_better", "score_difference", "score_verdict", "nll_change_difference", "nll_verdict", "metrics_agree",
+                "score_difference_items_only", "score_verdict_items_only", "nll_change_difference_items_only", "nll_verdict_items_only");
+        assertThat((Map<String, Object>) ((Map<String, Object>) ((List<?>) written.get("claims")).get(0)).get("score_difference"))
+                .containsOnlyKeys("estimate", "low", "high", "draws", "seed_sd", "rule");
+        assertThat((Map<String, Object>) ((Map<String, Object>) written.get("expansion")).get("versatune-expand"))
+                .containsKeys("target_gain_kept_vs_specific", "reduction_verdict");
+        assertThat((Map<String, Object>) written.get("expansion")).containsEntry("target", "law");
+        assertThat(Json.read(CONF, summaryFile, ExperimentSummary.class).claims()).isEqualTo(summary.claims());
 
         // the report, as `versatune report` regenerates it from the saved outputs
-        Json.write(CONF, new Path(out, "summary.json").toString(), summary);
         for (long seed : new long[]{1, 2}) {
             List<Map<String, Object>> history = new ArrayList<>();
             for (int stage = 1; stage <= 3; stage++) {
@@ -239,8 +253,56 @@ class ExperimentResultsTest {
         assertThat(html.indexOf("id=\"verdicts\"")).isLessThan(firstImage);
         assertThat(html.substring(0, firstImage)).contains("versatune-dynamic vs uniform</b>: versatune-dynamic scores higher than uniform",
                 "uniform vs inverse</b>: no detectable difference", "id=\"mix\"", "Total variation between the probed and the true mix: 0.1667");   // shares 0.33 each, read as 1/3
+        // beside the verdict, the items-only interval and verdict of the rule used before 2026-12-07
+        assertThat(html).contains("items only (rule before 2026-12-07)", "<td>+1.9820 [+1.9820, +1.9820] better</td>");
         assertThat(html.indexOf("versatune-dynamic seed-1")).isLessThan(html.indexOf("versatune-dynamic seed-2"));
         assertThat(html).contains("Weights per stage: versatune-dynamic seed-1", "Domain expansion (target law)",
                 "Sensitivity of the dynamic update", "<td>0.0100</td>");
+    }
+
+    /** The committed comparison, written before the items-only fields existed: it still reads and renders. */
+    @Test
+    void committedSummaryReadsAndRenders() throws Exception {
+        java.nio.file.Path committed = java.nio.file.Path.of("..", "bench", "results", "comparison");
+        java.nio.file.Path dir = java.nio.file.Path.of("target", "committed-report-test");
+        FileUtils.deleteDirectory(dir.toFile());
+        for (String f : List.of("summary.json", "oracle-weights.json", "probe/distribution.json")) {
+            Files.createDirectories(dir.resolve(f).getParent());
+            Files.copy(committed.resolve(f), dir.resolve(f));
+        }
+        ExperimentSummary summary = Json.read(CONF, dir.resolve("summary.json").toString(), ExperimentSummary.class);
+        // written back, it is the committed file: no key renamed, added or lost
+        assertThat(Json.MAPPER.readTree(Json.write(summary))).isEqualTo(Json.MAPPER.readTree(dir.resolve("summary.json").toFile()));
+        ExperimentSummary.Comparison first = summary.claims().get(0);
+        assertThat(first.claim()).isEqualTo("versatune-dynamic > uniform");
+        assertThat(first.scoreVerdict()).isEqualTo("worse");
+        assertThat(first.scoreDifference().seedSd()).isNull();
+        assertThat(first.scoreDifferenceItemsOnly()).isNull();
+        assertThat(summary.expansion().target()).isEqualTo("law");
+        assertThat(summary.expansion().runs()).containsOnlyKeys("specific", "uniform-rest", "versatune-expand");
+
+        String html = Files.readString(java.nio.file.Path.of(ExperimentReport.write(CONF, dir.toAbsolutePath().toString())));
+        for (ExperimentSummary.Comparison c : summary.claims()) {
+            assertThat(html).contains("<b>" + c.a() + " vs " + c.b() + "</b>", "<td>" + c.a() + " &gt; " + c.b() + "</td>");
+        }
+        assertThat(html).contains("versatune-dynamic scores lower than uniform", "- (not recorded)", "id=\"mix\"",
+                "Domain expansion (target law)", "Sensitivity of the dynamic update");
+    }
+
+    /** A training run's folder: its own summary (StagedTraining's, other fields ignored) and weight history. */
+    @Test
+    void singleRunReport() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Path.of("target", "single-run-report-test");
+        FileUtils.deleteDirectory(dir.toFile());
+        String out = dir.toAbsolutePath().toString();
+        Map<String, Object> base = Map.of("domains", Map.of("law", Map.of("mean_nll", 2.0, "score", EvalMetrics.score(2.0), "records", 4)));
+        Map<String, Object> fin = Map.of("domains", Map.of("law", Map.of("mean_nll", 1.5, "score", EvalMetrics.score(1.5),
+                "mc_items", 4, "mc_accuracy", 0.5)), "comprehensive_score", EvalMetrics.score(1.5));
+        Json.write(CONF, new Path(out, "summary.json").toString(), Map.of("strategy", "versatune-dynamic", "stages", 2,
+                "base_eval", base, "final_eval", fin, "seconds", 1.5));
+        Json.write(CONF, new Path(out, "weight-history.json").toString(), List.of(Map.of("stage", 1, "domain", "law", "weight", 1.0),
+                Map.of("stage", 2, "domain", "law", "weight", 1.0)));
+        String html = Files.readString(java.nio.file.Path.of(ExperimentReport.write(CONF, out)));
+        assertThat(html).contains("<td>law</td><td>2.0000</td><td>1.5000</td>", "<td>0.5000</td>", "Weights per stage: versatune-dynamic");
     }
 }
