@@ -50,8 +50,8 @@ class ImportedSixteenBitProbeTest {
         assertThat(ModelPayload.of(spark, viaPath, saved).route()).isEqualTo(ModelPayload.Route.PATH);
         assertThat(ModelPayload.of(spark, viaPath, imported).route()).as("made in memory: no path to read")
                 .isEqualTo(ModelPayload.Route.BROADCAST);
-        List<Row> broadcast = KnowledgeProbe.generate(spark, S, saved, 12, 5).orderBy("id").collectAsList();
-        List<Row> fromPath = KnowledgeProbe.generate(spark, viaPath, saved, 12, 5).orderBy("id").collectAsList();
+        List<Row> broadcast = ProbeGeneration.generate(spark, S, saved, 12, 5).orderBy("id").collectAsList();
+        List<Row> fromPath = ProbeGeneration.generate(spark, viaPath, saved, 12, 5).orderBy("id").collectAsList();
         assertThat(broadcast).hasSize(12).isEqualTo(fromPath);
         assertThat(broadcast).allSatisfy(r -> assertThat(r.getString(2)).isNotEmpty());
 
