@@ -27,5 +27,5 @@ for run in "$out"/runs/*/seed-*; do
   mkdir -p "$dst" && cp "$run"/summary.json "$run"/weight-history.json "$dst"/
 done
 # results name the data folder by its role, not by where it lies on this machine
-grep -rl "$data" "$res" | xargs -r sed -i "s#$data#DATA_DIR#g"
-grep -rl "$PWD/" "$res" | xargs -r sed -i "s#$PWD/##g"   # and other folders relative to the checkout
+{ grep -rl "$data" "$res" || true; } | xargs -r sed -i "s#$data#DATA_DIR#g"
+{ grep -rl "$PWD/" "$res" || true; } | xargs -r sed -i "s#$PWD/##g"   # and other folders relative to the checkout

@@ -17,7 +17,7 @@ shift
 out="${OUT:-bench/work/comparison}"
 res="${RESULTS:-bench/results/comparison}"
 source conf/env.sh
-# threads: every task sets its own, from versatune.lm.train.threads-per-task (0 = automatic: reference.conf)
+# threads: every task sets its own from versatune.lm.train.threads-per-task (0 = automatic, conf/reference.conf)
 VERSATUNE_JAVA_OPTS="${VERSATUNE_JAVA_OPTS:--Xmx8g -Dorg.bytedeco.javacpp.maxbytes=6g -Dorg.bytedeco.javacpp.maxphysicalbytes=16g}" \
   ./versatune experiment --conf conf/base.conf --conf bench/experiment.conf \
   --set "experiment.pool=[\"$data/sft\"]" \
@@ -25,24 +25,9 @@ VERSATUNE_JAVA_OPTS="${VERSATUNE_JAVA_OPTS:--Xmx8g -Dorg.bytedeco.javacpp.maxbyt
   --set "experiment.classifier-text=[\"$data/pretrain\"]" \
   --set "probe.calibration.input=[\"$data/pretrain\"]" \
   "${clf[@]}" "$@" --output "$out"
-# what the README cites, and what `versatune report RESULTS` needs to rebuild the report without retraining
-rm -rf "$res" && mkdir -p "$res/probe" "$res/splits"
-cp "$out"/results.csv "$out"/results.json "$out"/summary.json "$out"/config.json "$out"/stats.json "$out"/oracle-weights.json "$res"/
-cp "$out"/reference-seed-*.json "$res"/
-cp "$out"/probe/distribution.json "$res"/probe/
-cp "$out"/splits/manifest.json "$out"/splits/*-ids.tsv "$res"/splits/
-# the per-item test scores, compressed: `versatune report RESULTS` recomputes every table and interval from them
-(cd "$out" && find test-scores -name '*.json') | while read -r f; do
-  mkdir -p "$res/$(dirname "$f")" && gzip -n -9 -c "$out/$f" > "$res/$f.gz"
-done
-for run in "$out"/runs/*/seed-*; do
-  [ -f "$run/_VERSATUNE_SUCCESS" ] || continue
-  dst="$res/runs/${run#"$out"/runs/}"
-  mkdir -p "$dst" && cp "$run"/summary.json "$run"/weight-history.json "$dst"/
-done
-# results name the data folder by its role, not by where it lies on this machine
-grep -rl "$data" "$res" | xargs -r sed -i "s#$data#DATA_DIR#g"
-grep -rl "$PWD/" "$res" | xargs -r sed -i "s#$PWD/##g"   # and other folders relative to the checkout
+# what the README cites, and what `versatune report RESULTS` needs to rebuild every table and the report without
+# retraining (the per-item scores included)
+bench/experiment-results.sh "$out" "$res" "$data"
 ./versatune report "$res" >/dev/null
 bench/check-report.sh "$res/report"
 echo "results: $res/ (report: $res/report/index.html)" >&2

@@ -1,7 +1,7 @@
 package org.versatune.jobs.commands;
 
-import org.versatune.jobs.CommonOptions;
 import org.apache.hadoop.fs.Path;
+import org.versatune.jobs.CommonOptions;
 import org.versatune.pipeline.experiment.ExperimentReport;
 import org.versatune.pipeline.experiment.ExperimentRunner;
 import org.versatune.pipeline.io.OutputFiles;
@@ -30,11 +30,12 @@ public final class ReportCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         var conf = Sessions.getOrCreate(common.settings()).sparkContext().hadoopConfiguration();
-        if (OutputFiles.exists(conf, new Path(folder, ExperimentRunner.SCORES).toString())) {
-            // an experiment with its per-item scores: the tables and intervals are recomputed, not only redrawn
+        // an experiment with its per-item scores: the tables and intervals are recomputed (and the report with them)
+        boolean scored = OutputFiles.exists(conf, new Path(folder, ExperimentRunner.SCORES).toString());
+        if (scored) {
             ExperimentRunner.retabulate(conf, folder);
         }
-        String index = ExperimentReport.write(conf, folder);
+        String index = scored ? ExperimentReport.index(folder) : ExperimentReport.write(conf, folder);
         spec.commandLine().getOut().println("report: " + index);
         return 0;
     }

@@ -42,6 +42,11 @@ public final class ExperimentReport {
     private ExperimentReport() {
     }
 
+    /** Where {@link #write} puts a folder's report page. */
+    public static String index(String folder) {
+        return new Path(new Path(folder, DIR), "index.html").toString();
+    }
+
     public static String write(Configuration conf, String folder) {
         // a re-scored test (<experiment>/rescore/<name>) shows the experiment's own probe and weight histories
         Path f = new Path(folder);
@@ -328,6 +333,7 @@ public final class ExperimentReport {
         return switch (String.valueOf(c.scoreVerdict())) {
             case "better" -> c.a() + " scores higher than " + c.b();
             case "worse" -> c.a() + " scores lower than " + c.b();
+            case ExperimentResults.ONE_SEED -> "undetermined: one seed has run, whose spread the interval cannot hold";
             default -> "no detectable difference";
         };
     }

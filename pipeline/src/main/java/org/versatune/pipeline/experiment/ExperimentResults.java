@@ -23,6 +23,9 @@ import java.util.function.ToDoubleFunction;
  * reduction of the other domains' degradation against {@code specific}, with intervals.
  */
 public final class ExperimentResults {
+    /** The verdict of a claim that only one seed has run. */
+    static final String ONE_SEED = "undetermined (one seed)";
+
     private ExperimentResults() {
     }
 
@@ -166,8 +169,9 @@ public final class ExperimentResults {
                 design.draws(), design.seed());
         PairedBootstrap.Interval nllItems = PairedBootstrap.interval(r -> meanOf(nll, r), base.sftSizes(), base.mcSizes(),
                 design.draws(), design.seed());
-        String scoreVerdict = scoreBoth.interval().verdict(true);
-        String nllVerdict = nllBoth.interval().verdict(false);
+        // one seed leaves the seeds' variance unknown: its items-only interval is shown, no verdict is read from it
+        String scoreVerdict = scoreBoth.seedTerm() ? scoreBoth.interval().verdict(true) : ONE_SEED;
+        String nllVerdict = nllBoth.seedTerm() ? nllBoth.interval().verdict(false) : ONE_SEED;
         return new ExperimentSummary.Comparison(a + " > " + b, a, b, pairs.size(), wins + "/" + pairs.size(),
                 ExperimentSummary.Interval.of(scoreBoth), scoreVerdict, ExperimentSummary.Interval.of(nllBoth), nllVerdict,
                 scoreVerdict.equals(nllVerdict), ExperimentSummary.Interval.of(scoreItems), scoreItems.verdict(true),

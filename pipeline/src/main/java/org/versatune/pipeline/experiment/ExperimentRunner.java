@@ -174,7 +174,8 @@ public final class ExperimentRunner {
             i++;
             String reference = new Path(out, "reference-seed-" + r.seed() + ".json").toString();
             boolean haveRef = OutputFiles.exists(conf, reference);
-            if (haveRef && OutputFiles.exists(conf, ExperimentResults.scoresFile(scores, r.strategy(), r.seed()))) {
+            String scored = ExperimentResults.scoresFile(scores, r.strategy(), r.seed());
+            if (haveRef && (OutputFiles.exists(conf, scored) || OutputFiles.exists(conf, scored + ".gz"))) {
                 // scored already, here or in results restored from an earlier session: its training is not repeated
                 LOG.info("experiment run {}/{}: {} seed {} is scored already", i, runs.size(), r.strategy(), r.seed());
                 continue;
@@ -250,6 +251,13 @@ public final class ExperimentRunner {
         Items items = ts.items(spark, saved, baseModel);
         String scores = new Path(dir, SCORES).toString();
         List<Run> runs = runs(saved, out).stream().filter(r -> StageOutput.isComplete(conf, r.dir(), StagedTraining.STAGE)).toList();
+        List<Run> lost = runs(saved, out).stream().filter(r -> !runs.contains(r) && OutputFiles.exists(conf,
+                ExperimentResults.scoresFile(new Path(out, SCORES).toString(), r.strategy(), r.seed()))).toList();
+        if (!lost.isEmpty()) {
+            // scored runs restored without their models cannot be scored again: said, not dropped silently
+            LOG.warn("re-scoring {}: {} scored run(s) have no model here and are left out: {}", out, lost.size(),
+                    lost.stream().map(r -> r.strategy() + " seed " + r.seed()).toList());
+        }
         scoreOnce(spark, saved, baseModel, base, items, ExperimentResults.scoresFile(scores, null, 0), "base model");
         for (Run r : runs) {
             scoreOnce(spark, saved, LmCheckpoint.load(conf, new Path(r.dir(), "model").toString()), r.dir(), items,

@@ -118,8 +118,11 @@ public final class PretrainStage {
                 lm.getLong("tokenizer.train-chars"), seed);
         LmConfig cfg = previous != null ? previous.config() : LmConfig.from(lm.getConfig("model"), tok.vocabSize());
         Broadcast<BpeTokenizer> btok = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(tok);
-        DocumentWindows.Layout layout = previous != null && previous.state().get("layout") instanceof String l
-                ? DocumentWindows.Layout.parse(l) : DocumentWindows.Layout.parse(pre.getString("layout"));
+        DocumentWindows.Layout layout = DocumentWindows.Layout.parse(pre.getString("layout"));
+        if (previous != null && previous.state().get("layout") instanceof String l && !l.equals(layout.id())) {
+            throw new IllegalArgumentException("--resume: " + output + " was pretrained with layout " + l + ", not "
+                    + layout.id() + " (versatune.lm.pretrain.layout); resume with the same layout or start another output");
+        }
         // the units the mixture draws: windows (window-bos) or whole documents (packed layouts, cut after packing)
         Dataset<Row> windows = (layout == DocumentWindows.Layout.WINDOW_BOS ? windows(spark, docs, btok, cfg.context(), seed)
                 : documents(spark, docs, btok, layout)).persist(StorageLevel.MEMORY_AND_DISK());

@@ -22,7 +22,10 @@ import java.util.SplittableRandom;
  * domain's share of windows. That distribution is computed exactly (one forward step, no sampling, no classifier)
  * and the mixture weights are fitted to it by maximum likelihood (EM) against each domain's window-start
  * distribution measured on reference text of known domains, tokenised and windowed as pretraining does. Window
- * shares become token shares through each domain's mean window length.
+ * shares become token shares through each domain's mean window length. That is the {@code window-bos} layout; under
+ * the packed layouts ({@code packed-eos}, {@code document-bos}: {@link DocumentWindows.Layout}) the model opens a
+ * document after the end token (and the begin token), so the units are documents (f = 1) and their shares become
+ * token shares through the mean document length (docs/method.md section 1).
  *
  * <p>A domain's window-start distribution: a window starts a document with probability f (documents / windows),
  * then its first token follows the domain's document openings S; otherwise it starts at an arbitrary position
@@ -91,7 +94,7 @@ public final class FirstTokenMixture {
         TransformerLm lm = checkpoint.model();
         var specials = checkpoint.tokenizer().specials();
         int[] prefix = prefix(layout, specials.bos(), specials.eos());
-        var cache = lm.newCache(1);
+        var cache = lm.newCache(1, prefix.length);   // a model's whole context would be tens of GB at 8B
         INDArray logits = null;
         for (int i = 0; i < prefix.length; i++) {
             logits = lm.step(cache, new int[]{prefix[i]}, i);
@@ -123,7 +126,8 @@ public final class FirstTokenMixture {
             documents[i]++;
             // the units the model starts after its prefix: windows (window-bos) or whole documents (packed layouts)
             windows[i] += layout == DocumentWindows.Layout.WINDOW_BOS ? DocumentWindows.count(t.length, context) : 1;
-            length[i] += t.length;
+            // under document-bos each document carries its begin token in the stream as well
+            length[i] += t.length + (layout == DocumentWindows.Layout.DOCUMENT_BOS ? 1 : 0);
         }
 
         /** Row i: the probability that a window of domain i starts with each token. */

@@ -219,11 +219,11 @@ public final class ProbeDistribution {
         long samples = ev.samples().size();
         Trust trust = trust(samples, samples - unlabeled, chosen, chosenId, configured, ev.calibration() != null,
                 chosenId.equals(FIRST_TOKEN) ? ev.firstToken().kl() : Double.NaN, domains, probe);
-        if (configured.equals(FIRST_TOKEN) && ev.firstToken() == null && ev.firstTokenMissing() != null) {
-            // a model was given but its layout or the reference text does not support the default estimate: the
-            // estimates from samples stand in, and on bases of known mix they were off by TV 0.05-0.26 (bench/probe.md)
+        if (configured.equals(FIRST_TOKEN) && ev.firstToken() == null) {
+            // the estimates from samples stand in for the default, with or without a model: on bases of known mix they
+            // were off by TV 0.05-0.26 (bench/probe.md), so the stand-in is not trusted either way
             List<String> reasons = new ArrayList<>(trust.reasons());
-            reasons.add("the first-token estimate could not run on this model (" + ev.firstTokenMissing() + "); the shares are "
+            reasons.add("the first-token estimate could not run (" + notRun.get(FIRST_TOKEN) + "); the shares are "
                     + chosenId + "'s, which missed known mixes by TV 0.05-0.26 on this project's bases");
             trust = new Trust(false, reasons, trust.labelledShare(), trust.effectiveSampleSize(), trust.maxIntervalWidth(),
                     trust.calibration(), trust.minLabelledShare(), trust.maxIntervalWidthAllowed());
@@ -276,8 +276,8 @@ public final class ProbeDistribution {
         double maxKl = probe.getDouble("trust.max-first-token-kl");
         if (firstTokenKl > maxKl) {
             reasons.add(String.format("the model's first-token distribution is %.3f nats (KL) from the best mixture of the "
-                    + "reference's window openings (over %.3f): the base is undertrained, was not pretrained with a begin "
-                    + "token before every window, or the reference text is unlike its pretraining text; use another "
+                    + "reference's openings (over %.3f): the base is undertrained, was pretrained in another layout than "
+                    + "the one read (probe.layout), or the reference text is unlike its pretraining text; use another "
                     + "estimator (--set probe.estimator=pacc)", firstTokenKl, maxKl));
         }
         return new Trust(reasons.isEmpty(), reasons, share, e.effectiveSampleSize(), e.maxWidth(), calibrated, minLabelled, maxWidth);

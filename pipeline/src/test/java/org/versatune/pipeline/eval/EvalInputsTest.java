@@ -1,5 +1,6 @@
 package org.versatune.pipeline.eval;
 
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -8,11 +9,14 @@ import org.versatune.pipeline.config.Settings;
 import org.versatune.pipeline.testing.Samples;
 import org.versatune.pipeline.testing.SparkExtension;
 
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 @ExtendWith(SparkExtension.class)
 class EvalInputsTest {
@@ -35,5 +39,16 @@ class EvalInputsTest {
                 "malformed JSON or a field of the wrong type");
         assertThat(named).allMatch(m -> m.get("file").toString().endsWith("law_mc.jsonl"));
         assertThat(named).extracting(m -> m.get("id")).contains("range", "one", "noq");
+    }
+
+    /** A file whose kind cannot be read is an error naming it, not silently taken for SFT records. */
+    @Test
+    void anUnreadableInputIsAnErrorNamingTheFile(@TempDir Path dir) throws Exception {
+        Path broken = dir.resolve("law_mc.jsonl.gz");
+        Files.write(broken, new byte[]{'n', 'o', 't', ' ', 'g', 'z', 'i', 'p'});
+        assertThatThrownBy(() -> EvalInputs.isMultipleChoice(new Configuration(), broken.toString()))
+                .isInstanceOf(UncheckedIOException.class).hasMessageContaining(broken.toString()).hasMessageContaining("cannot read");
+        assertThatThrownBy(() -> EvalInputs.isMultipleChoice(new Configuration(), dir.resolve("missing_mc.jsonl").toString()))
+                .hasMessageContaining("missing_mc.jsonl").hasMessageContaining("does not exist");
     }
 }

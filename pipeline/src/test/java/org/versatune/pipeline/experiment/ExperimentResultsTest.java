@@ -18,6 +18,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -120,9 +121,28 @@ class ExperimentResultsTest {
         assertThat(both.interval().low()).isCloseTo(mean - 4.302653 * sd / Math.sqrt(3), within(1e-6));
         assertThat(both.interval().high()).isCloseTo(mean + 4.302653 * sd / Math.sqrt(3), within(1e-6));
         assertThat(both.interval().verdict(false)).isEqualTo("no detectable difference");
-        // one seed: the seeds' variance is unknown, the items-only interval is returned and labelled so
+        // one seed: the seeds' variance is unknown, the items-only interval is returned and labelled so, and a claim
+        // on one seed gets no verdict
         PairedBootstrap.SeedInterval one = PairedBootstrap.seedsAndItems(perSeed.subList(0, 1), base.sftSizes(), base.mcSizes(), 500, 3);
         assertThat(one.seedTerm()).isFalse();
+        Map<String, TreeMap<Long, TestScores>> oneSeed = new LinkedHashMap<>();
+        oneSeed.put("a", new TreeMap<>(Map.of(1L, table(shifted(BASE, -0.2, -0.2, -0.2), new int[]{1, 1, 1}))));
+        oneSeed.put("b", new TreeMap<>(Map.of(1L, table(shifted(BASE, -0.1, -0.1, -0.1), new int[]{1, 1, 1}))));
+        ExperimentSummary.Comparison c = ExperimentResults.comparison("a", "b", oneSeed, base, DESIGN);
+        assertThat(c.scoreVerdict()).isEqualTo(ExperimentResults.ONE_SEED).isEqualTo(c.nllVerdict());
+        assertThat(c.scoreVerdictItemsOnly()).isEqualTo("better");
+
+        // items that disagree and seeds that disagree: both terms count (the half-width exceeds the seeds' term alone)
+        double[][] noisy = {{18, 22, 17, 23}, {29, 31, 28, 32}, {9, 11, 10, 10}};
+        List<PairedBootstrap.Statistic> itemsAndSeeds = new ArrayList<>();
+        for (double g : gaps) {
+            TestScores b = table(BASE, new int[]{1, 1, 1});
+            TestScores a = table(shifted(noisy, -g, -g, -g), new int[]{1, 1, 1});
+            itemsAndSeeds.add(r -> a.meanNll(r) - b.meanNll(r));
+        }
+        PairedBootstrap.SeedInterval mixed = PairedBootstrap.seedsAndItems(itemsAndSeeds, base.sftSizes(), base.mcSizes(), 500, 3);
+        double seedsAlone = 4.302653 * mixed.seedSd() / Math.sqrt(3);
+        assertThat((mixed.interval().high() - mixed.interval().low()) / 2).isGreaterThan(seedsAlone * 1.01);
         assertThat(one.rule()).startsWith("items only");
     }
 

@@ -96,16 +96,10 @@ public class PretrainStageTest {
         assertThat(ck.state()).containsEntry("layout", "document-bos");
         assertThat(ck.config().llama()).isNotNull();
         assertThat(ck.config().kvHeads()).isEqualTo(1);
-        @SuppressWarnings("unchecked")
-        Map<String, Number> realised = (Map<String, Number>) stats.get("mix_realised");
         // whole documents are drawn, each domain's until its token target is reached: every domain gets at least its
         // target, and over by less than a document (at this tiny budget one document is several percent of it)
         @SuppressWarnings("unchecked")
         Map<String, Number> byDomain = (Map<String, Number>) stats.get("tokens_by_domain");
         byDomain.forEach((d, n) -> assertThat(n.longValue()).as(d).isGreaterThanOrEqualTo(Math.round(mix.get(d) * 20_000) - 1));
-        // at 20,000 tokens one document is a large part of a domain's target: the realised mix (what the oracle and the
-        // probe's checks compare with) is recorded as drawn, not as asked
-        long total = byDomain.values().stream().mapToLong(Number::longValue).sum();
-        realised.forEach((d, share) -> assertThat(share.doubleValue()).as(d).isCloseTo(byDomain.get(d).doubleValue() / total, within(1e-12)));
     }
 }

@@ -100,11 +100,11 @@ class KnowledgeProbeTest {
         assertThat((List<String>) ((Map<String, Object>) none.get("trust")).get("reasons"))
                 .anyMatch(r -> r.startsWith("3 of 40 samples labelled")).anyMatch(r -> r.startsWith("no calibration"));
 
-        // many well-labelled samples and a sharp calibration: trusted
+        // many well-labelled samples and a sharp calibration, pacc asked for by name: trusted by its own criteria
         ProbeCalibration.Result sharp = new ProbeCalibration.Result(sharpCalibration(), new long[][]{{300, 0, 0}, {0, 300, 0}},
                 "heldout", List.of("cal"), Map.of(), 0, 300, 16, List.of());
         Map<String, Object> good = ProbeDistribution.build(d, new ProbeDistribution.Evidence(QuantifiersTest.labels(new int[]{600, 1400, 0}, QuantifiersTest.ONE_HOT),
-                sharp, null, null, null, null), probe, 1).toJson();
+                sharp, null, null, null, null), S.with("probe.interval-draws", 200).with("probe.estimator", "pacc").section("probe"), 1).toJson();
         assertThat((Map<String, Object>) good.get("trust")).containsEntry("verdict", "trusted");
         assertThat(ProbeDistributionFile.parse(good, d, "corrected", "good").sharesForWeights(false)[0]).isCloseTo(0.3, within(0.01));
     }
@@ -143,7 +143,9 @@ class KnowledgeProbeTest {
                 new int[]{600, 1400, 0}, QuantifiersTest.ONE_HOT), sharp, null, null, null, null), probe, 1);
         assertThat(typed.estimator()).isEqualTo("pacc");
         assertThat(typed.notRun()).containsOnlyKeys("first-token");
-        assertThat(typed.trust().trusted()).isTrue();
+        // the stand-in for the default is the same estimate with or without a model: not trusted either way
+        assertThat(typed.trust().trusted()).isFalse();
+        assertThat(typed.trust().reasons()).singleElement().asString().contains("needs the model").contains("TV 0.05-0.26");
         Map<String, Object> without = typed.toJson();
         assertThat(without).containsEntry("estimator", "pacc");
         assertThat((String) without.get("estimator_fallback")).contains("first-token").contains("needs the model");
@@ -156,7 +158,7 @@ class KnowledgeProbeTest {
         assertThat(unread.trust().trusted()).isFalse();
         assertThat(unread.trust().reasons()).singleElement().asString().contains("does not record its layout");
         assertThat(unread.notRun()).containsEntry("first-token", "the model does not record its layout");
-        assertThat((Map<String, Object>) without.get("trust")).containsEntry("verdict", "trusted");
+        assertThat((Map<String, Object>) without.get("trust")).containsEntry("verdict", "untrusted");
     }
 
     static Quantifiers.Calibration sharpCalibration() {
