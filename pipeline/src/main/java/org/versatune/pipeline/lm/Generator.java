@@ -58,6 +58,15 @@ public final class Generator {
      * Returns the generated tokens only (without the prompt), stopping at the end token.
      */
     public static List<int[]> generate(TransformerLm model, BpeTokenizer.Specials sp, int[][] prompts, Sampling s, long seed) {
+        return generate(model, new int[]{sp.bos()}, sp, prompts, s, seed);
+    }
+
+    /**
+     * The same after {@code start} instead of the begin token: what opens a unit in the model's pretraining layout
+     * (the end token for a packed base, for example), so that it writes as it learnt to after that.
+     */
+    public static List<int[]> generate(TransformerLm model, int[] start, BpeTokenizer.Specials sp, int[][] prompts, Sampling s,
+                                       long seed) {
         int rows = prompts.length;
         int ctx = model.config().context();
         int vocab = model.config().vocabSize();
@@ -65,9 +74,9 @@ public final class Generator {
         int longestPrompt = 1;
         for (int r = 0; r < rows; r++) {
             int[] p = prompts[r] == null ? new int[0] : prompts[r];
-            int[] withBos = new int[p.length + 1];
-            withBos[0] = sp.bos();
-            System.arraycopy(p, 0, withBos, 1, p.length);
+            int[] withBos = new int[p.length + start.length];
+            System.arraycopy(start, 0, withBos, 0, start.length);
+            System.arraycopy(p, 0, withBos, start.length, p.length);
             if (withBos.length >= ctx) {
                 withBos = Arrays.copyOfRange(withBos, withBos.length - ctx + 1, withBos.length);
             }

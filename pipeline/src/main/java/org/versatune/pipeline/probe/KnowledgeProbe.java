@@ -130,10 +130,14 @@ public final class KnowledgeProbe {
             }
             long seed = Seeds.derive(settings.seed(), STAGE);
             LmCheckpoint model = modelDir == null ? null : LmCheckpoint.load(conf, modelDir);
+            // how the model saw its text decides what it is prompted with and what first-token reads (null: unknown)
+            Layout layout = model == null ? null : layout(model, probe.getString("layout"));
+            int[] start = model == null ? null : FirstTokenMixture.prefix(layout == null ? Layout.WINDOW_BOS : layout,
+                    model.tokenizer().specials().bos(), model.tokenizer().specials().eos());
             DomainClassifierModel clf = ClassifierStage.load(spark, classifierDir, settings);
             Map<String, Object> metrics = ClassifierStage.savedMetrics(spark, classifierDir);
             double[][] confusion = confusion(metrics, domains);
-            Dataset<Row> generated = external.samples() == null ? ProbeGeneration.generate(spark, settings, model, requested, seed)
+            Dataset<Row> generated = external.samples() == null ? ProbeGeneration.generate(spark, settings, model, requested, start, seed)
                     : ProbeGeneration.readSamples(spark, external.samples(), domains);
             int samples = external.samples() == null ? requested : (int) generated.count();
             Dataset<Row> labelled = clf.copy(new ParamMap()).setTextCol("text").setPredictionCol("domain").transform(generated);
@@ -162,7 +166,8 @@ public final class KnowledgeProbe {
                 cal = ProbeCalibration.fromSamples(spark, settings, clf, external.calibration());
                 evidence.put("calibration", "continuations made elsewhere: " + external.calibration());
             } else {
-                ProbeCalibration.Outcome o = ProbeCalibration.measure(spark, settings, model, clf, texts, Seeds.derive(seed, "calibration"));
+                ProbeCalibration.Outcome o = ProbeCalibration.measure(spark, settings, model, clf, texts,
+                        layout == null ? Layout.WINDOW_BOS : layout, start, Seeds.derive(seed, "calibration"));
                 cal = o.result();
                 evidence.put("calibration", cal != null ? "continuations of " + texts.source() + " documents" : "none: " + o.missing());
                 if (cal == null) {
@@ -183,7 +188,6 @@ public final class KnowledgeProbe {
             }
             FirstTokenMixture.Result firstToken = null;
             List<FirstTokenMixture.Document> reference = null;
-            Layout layout = model == null ? null : layout(model, probe.getString("layout"));
             String noFirstToken = model == null ? "no model"
                     : layout == null ? "the model does not record how it was pretrained (an imported model): set "
                     + "versatune.probe.layout to packed-eos (GPT-2, Qwen: documents packed with an end token between them) or "

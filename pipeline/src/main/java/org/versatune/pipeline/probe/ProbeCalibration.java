@@ -183,7 +183,7 @@ public final class ProbeCalibration {
     }
 
     public static Outcome measure(SparkSession spark, Settings settings, LmCheckpoint model, DomainClassifierModel clf,
-                                  Texts texts, long seed) {
+                                  Texts texts, DocumentWindows.Layout layout, int[] prefix, long seed) {
         if (!texts.found()) {
             return new Outcome(null, texts.missing());
         }
@@ -206,7 +206,9 @@ public final class ProbeCalibration {
             int[] t = DocumentWindows.withEnd(tok.value().encode(r.getString(2)), tok.value().specials().eos());
             List<Row> out = new ArrayList<>();
             // the opening of each pretraining window with a whole prompt of text before the end token
-            for (int chunk = 0; chunk < DocumentWindows.count(t.length, context); chunk++) {
+            // under a packed layout what follows the start is a document's opening, not a window's: chunk 0 only
+            int chunks = layout == DocumentWindows.Layout.WINDOW_BOS ? DocumentWindows.count(t.length, context) : 1;
+            for (int chunk = 0; chunk < chunks; chunk++) {
                 int start = DocumentWindows.start(chunk, context);
                 if (start + promptTokens < t.length) {
                     out.add(RowFactory.create(r.getString(0), r.getString(1), chunk, Arrays.copyOfRange(t, start, start + promptTokens)));
@@ -244,7 +246,7 @@ public final class ProbeCalibration {
         }
         LOG.info("probe calibration: continuing {} window openings ({} tokens each) from {} documents", prompts.size(),
                 promptTokens, documents.values().stream().mapToInt(List::size).sum());
-        Dataset<Row> generated = ProbeGeneration.generate(spark, settings, model, prompts, seed);
+        Dataset<Row> generated = ProbeGeneration.generate(spark, settings, model, prompts, prefix, seed);
         List<Row> truth = new ArrayList<>();
         int rows = settings.section("probe").getInt("chunk-rows");
         for (int i = 0; i < prompts.size(); i++) {

@@ -46,12 +46,19 @@ public final class ProbeGeneration {
 
     /** Generates {@code samples} texts: one Spark task per chunk group, the model decoded once per executor. */
     public static Dataset<Row> generate(SparkSession spark, Settings settings, LmCheckpoint model, int samples, long seed) {
-        return generate(spark, settings, model, samples, null, seed);
+        return generate(spark, settings, model, samples, null, null, seed);
     }
 
-    /** Continues each prompt (token ids, without the start token) once; ids follow the prompts' order. */
-    public static Dataset<Row> generate(SparkSession spark, Settings settings, LmCheckpoint model, List<int[]> prompts, long seed) {
-        return generate(spark, settings, model, prompts.size(), prompts, seed);
+    /** The same after {@code start} (what opens a unit in the model's layout) instead of the begin token. */
+    public static Dataset<Row> generate(SparkSession spark, Settings settings, LmCheckpoint model, int samples, int[] start,
+                                        long seed) {
+        return generate(spark, settings, model, samples, null, start, seed);
+    }
+
+    /** Continues each prompt (token ids, without the start token) once, after {@code start}; ids follow the prompts' order. */
+    public static Dataset<Row> generate(SparkSession spark, Settings settings, LmCheckpoint model, List<int[]> prompts, int[] start,
+                                        long seed) {
+        return generate(spark, settings, model, prompts.size(), prompts, start, seed);
     }
 
     static String sampleId(int chunk, int row) {
@@ -59,7 +66,8 @@ public final class ProbeGeneration {
     }
 
     private static Dataset<Row> generate(SparkSession spark, Settings settings, LmCheckpoint model, int samples,
-                                         List<int[]> prompts, long seed) {
+                                         List<int[]> prompts, int[] startOrNull, long seed) {
+        int[] start = startOrNull != null ? startOrNull : new int[]{model.tokenizer().specials().bos()};
         var probe = settings.section("probe");
         int rows = probe.getInt("chunk-rows");
         int chunks = (samples + rows - 1) / rows;
@@ -87,7 +95,7 @@ public final class ProbeGeneration {
                 int c = it.next();
                 int n = Math.min(rows, samples - c * rows);
                 int[][] chunkPrompts = promptArray == null ? new int[n][] : Arrays.copyOfRange(promptArray, c * rows, c * rows + n);
-                List<int[]> gen = Generator.generate(lm, loaded.tokenizer().specials(), chunkPrompts, sampling, Seeds.derive(seed, "chunk", c));
+                List<int[]> gen = Generator.generate(lm, start, loaded.tokenizer().specials(), chunkPrompts, sampling, Seeds.derive(seed, "chunk", c));
                 for (int r = 0; r < n; r++) {
                     res.add(RowFactory.create(sampleId(c, r), c, loaded.tokenizer().decode(gen.get(r)),
                             gen.get(r).length));

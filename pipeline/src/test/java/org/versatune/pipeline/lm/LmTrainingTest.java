@@ -173,6 +173,13 @@ public class LmTrainingTest {
         // greedy decoding with a prompt continues the prompt
         List<int[]> greedy = Generator.generate(m, BpeTokenizer.Specials.OWN, new int[][]{{10, 11}}, new Generator.Sampling(5, 0, 1.0, 0, 1.0), 1);
         assertThat(greedy.get(0).length).isBetween(0, 5);
+        // the start a packed layout opens with (the end token) instead of the begin token: the begin token is the
+        // default, and another start changes what is written
+        var sp = BpeTokenizer.Specials.OWN;
+        assertThat(Generator.generate(m, new int[]{sp.bos()}, sp, prompts, s, 42).stream().map(Arrays::toString).toList())
+                .isEqualTo(a.stream().map(Arrays::toString).toList());
+        assertThat(Generator.generate(m, new int[]{sp.eos()}, sp, prompts, s, 42).stream().map(Arrays::toString).toList())
+                .isNotEqualTo(a.stream().map(Arrays::toString).toList());
     }
 
     @Test
