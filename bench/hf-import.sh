@@ -9,10 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source conf/env.sh
-if ! /usr/bin/python3 -c "import torch, regex" >/dev/null 2>&1 || [ ! -x /usr/bin/time ]; then
-  echo "installing python3-torch, python3-regex and time (Debian)" >&2
-  apt-get install -y -qq python3-torch python3-regex time >/dev/null
-fi
+TORCH_PEER_EXTRA="python3-regex time" source bench/torch-peer.sh
 work=bench/work/hf-124m
 rm -rf "$work" && mkdir -p "$work"
 python3 - "$work/texts.jsonl" <<'PY'

@@ -9,11 +9,8 @@ cd "$(dirname "$0")/.."
 source conf/env.sh
 mkdir -p bench/work bench/results
 
-# the peer: Debian's PyTorch, with OpenBLAS behind its generic BLAS interface (the reference BLAS is 25x slower)
-if ! /usr/bin/python3 -c "import torch" >/dev/null 2>&1 || ! dpkg -s libopenblas0-pthread >/dev/null 2>&1; then
-  echo "installing python3-torch and libopenblas0-pthread (Debian)" >&2
-  apt-get install -y -qq python3-torch libopenblas0-pthread >/dev/null
-fi
+# the peer: Debian's PyTorch, with OpenBLAS behind its generic BLAS interface
+source bench/torch-peer.sh
 
 VERSATUNE_JAVA_OPTS="${VERSATUNE_JAVA_OPTS:--Xmx12g} -Dversatune.lm.profile=true" ./versatune bench lm --steps 10 "$@" | tee bench/work/lm.log
 ours="$(tail -n 1 bench/work/lm.log)"
