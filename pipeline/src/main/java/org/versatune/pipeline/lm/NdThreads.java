@@ -19,13 +19,19 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
  * <p>BLAS itself always runs on one thread on the CPU backend: multi-threaded OpenBLAS cuts a product's columns at
  * places that depend on its thread count, and its Haswell/Zen kernels sum the inner dimension in one or in two
  * interleaved partial sums depending on the width they get, so products changed in their last bits with the
- * threads. {@link #gemm} spreads fixed row blocks over the threads instead.
+ * threads. {@link #gemm} spreads fixed tiles of the product over the threads instead.
  */
 public final class NdThreads {
     /** The session's configured threads per task, carried to every stage by the session (see Sessions). */
     public static final String SPARK_KEY = "spark.versatune.threads-per-task";
-    /** Rows of C per block of {@link #gemm}: large enough that BLAS keeps its speed, small enough to share out. */
-    static final int GEMM_BLOCK_ROWS = 256;
+    /**
+     * Tiles of C per product in {@link #gemm}: a constant, not the thread count, so the tiles and with them the values
+     * are the same whatever the threads. Each tile packs the operand it shares with the others again, so a few large
+     * tiles beat many small ones; 4 keep 2 or 4 threads evenly busy (measured: bench/lm.md, "Threads").
+     */
+    static final int GEMM_TILES = 4;
+    /** No tile is thinner than this (rows or columns): below it BLAS loses its speed. */
+    static final int GEMM_MIN_TILE = 32;
     private static final Logger LOG = LoggerFactory.getLogger(NdThreads.class);
     private static final boolean CPU = Nd4j.getEnvironment().isCPU();
     private static volatile int current = -1;
@@ -63,18 +69,36 @@ public final class NdThreads {
     }
 
     /**
-     * C = op(A)·op(B) (beta = 0) or C += op(A)·op(B) (beta = 1), C contiguous row-major. On the CPU backend fixed
-     * blocks of C's rows, each one single-threaded BLAS call, are spread over the threads: the values do not
-     * depend on the thread count.
+     * C = op(A)·op(B) (beta = 0) or C += op(A)·op(B) (beta = 1), C contiguous row-major. On the CPU backend C is cut
+     * into fixed tiles, each one single-threaded BLAS call, spread over the threads: the values do not depend on the
+     * thread count. Tiles are blocks of C's rows; a product of fewer than 4 minimal tiles of rows (generation and
+     * scoring of a few rows through a large model) is cut into blocks of columns instead, so that each tile packs
+     * only its own slice of the weights rather than all of them again.
      */
     public static void gemm(INDArray a, boolean ta, INDArray b, boolean tb, INDArray c, double beta) {
-        if (!CPU || c.size(0) <= GEMM_BLOCK_ROWS) {
+        int m = (int) c.size(0);
+        int n = (int) c.size(1);
+        if (CPU && m >= 4 * GEMM_MIN_TILE) {
+            RowKernels.parallelBlocks(m, tile(m), (k, from, to) -> Nd4j.gemm(
+                    ta ? a.get(all(), interval(from, to)) : a.get(interval(from, to), all()), b,
+                    c.get(interval(from, to), all()), ta, tb, 1.0, beta));
+        } else if (CPU && n >= 2 * GEMM_MIN_TILE) {
+            // a block of C's columns is not contiguous: each tile is computed into its own buffer and copied in
+            RowKernels.parallelBlocks(n, tile(n), (k, from, to) -> {
+                INDArray cols = c.get(all(), interval(from, to));
+                INDArray out = beta == 0 ? Nd4j.createUninitialized(c.dataType(), m, to - from) : cols.dup('c');
+                Nd4j.gemm(a, tb ? b.get(interval(from, to), all()) : b.get(all(), interval(from, to)), out, ta, tb, 1.0, beta);
+                cols.assign(out);
+            });
+        } else {
             Nd4j.gemm(a, b, c, ta, tb, 1.0, beta);
-            return;
         }
-        RowKernels.parallelBlocks((int) c.size(0), GEMM_BLOCK_ROWS, (k, from, to) -> Nd4j.gemm(
-                ta ? a.get(all(), interval(from, to)) : a.get(interval(from, to), all()), b,
-                c.get(interval(from, to), all()), ta, tb, 1.0, beta));
+    }
+
+    /** The tile size for a dimension of C: {@link #GEMM_TILES} tiles, none under {@link #GEMM_MIN_TILE}, in 16s. */
+    static int tile(int size) {
+        int t = Math.max(GEMM_MIN_TILE, (size + GEMM_TILES - 1) / GEMM_TILES);
+        return (t + 15) / 16 * 16;
     }
 
     /** Threads for each of {@code partitions} model tasks of this session, from the session's configured count. */

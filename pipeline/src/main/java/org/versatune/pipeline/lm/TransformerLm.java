@@ -104,13 +104,19 @@ public final class TransformerLm {
         return a == null || !stored16 ? a : a.castTo(dtype);
     }
 
+    /** Values per slice when a 16-bit block is widened (4 MB of fp32). */
+    private static final int WIDEN_SLICE = 1 << 20;
+
     /** Block l's weights in the compute type: the parameters' own views, or the block widened into the buffer. */
     private Weights.Block block(int l) {
         if (!stored16) {
             return w.blocks[l];
         }
         if (widenedLayer != l) {
-            layerBuf.assign(params.get(interval(w.blockStart[l], w.blockStart[l] + w.blockLength)));
+            // widening is a plain copy with a conversion, memory-bound: spread over the threads in fixed slices
+            long start = w.blockStart[l];
+            RowKernels.parallelBlocks(Math.toIntExact(w.blockLength), WIDEN_SLICE, (k, from, to) ->
+                    layerBuf.get(interval(from, to)).assign(params.get(interval(start + from, start + to))));
             widenedLayer = l;
         }
         return layer;
