@@ -165,10 +165,8 @@ public final class ExperimentResults {
         PairedBootstrap.SeedInterval nllBoth = PairedBootstrap.seedsAndItems(nll, base.sftSizes(), base.mcSizes(),
                 design.draws(), design.seed());
         // the earlier rule (test items only, the trained models held fixed), reported beside the verdict
-        PairedBootstrap.Interval scoreItems = PairedBootstrap.interval(r -> meanOf(score, r), base.sftSizes(), base.mcSizes(),
-                design.draws(), design.seed());
-        PairedBootstrap.Interval nllItems = PairedBootstrap.interval(r -> meanOf(nll, r), base.sftSizes(), base.mcSizes(),
-                design.draws(), design.seed());
+        PairedBootstrap.Interval scoreItems = scoreBoth.items();
+        PairedBootstrap.Interval nllItems = nllBoth.items();
         // one seed leaves the seeds' variance unknown: its items-only interval is shown, no verdict is read from it
         String scoreVerdict = scoreBoth.seedTerm() ? scoreBoth.interval().verdict(true) : ONE_SEED;
         String nllVerdict = nllBoth.seedTerm() ? nllBoth.interval().verdict(false) : ONE_SEED;
@@ -176,10 +174,6 @@ public final class ExperimentResults {
                 ExperimentSummary.Interval.of(scoreBoth), scoreVerdict, ExperimentSummary.Interval.of(nllBoth), nllVerdict,
                 scoreVerdict.equals(nllVerdict), ExperimentSummary.Interval.of(scoreItems), scoreItems.verdict(true),
                 ExperimentSummary.Interval.of(nllItems), nllItems.verdict(false));
-    }
-
-    private static double meanOf(List<PairedBootstrap.Statistic> perSeed, TestScores.Resample r) {
-        return perSeed.stream().mapToDouble(x -> x.at(r)).average().orElse(Double.NaN);
     }
 
     private static ExperimentSummary.Expansion expansion(Map<String, TreeMap<Long, TestScores>> by, TestScores base, Design design) {

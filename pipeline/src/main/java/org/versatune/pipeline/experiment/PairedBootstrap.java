@@ -61,18 +61,21 @@ public final class PairedBootstrap {
         Interval items = percentile(mean.at(all), got);
         int n = perSeed.size();
         if (n < 2) {
-            return new SeedInterval(items, 0, false);
+            return new SeedInterval(items, items, 0, false);
         }
         double[] d = perSeed.stream().mapToDouble(x -> x.at(all)).toArray();
         double seedVar = Bootstrap.variance(d);
         double half = new TDistribution(n - 1).inverseCumulativeProbability(0.975)
                 * Math.sqrt(Bootstrap.variance(got) + seedVar / n);
         return new SeedInterval(new Interval(items.estimate(), items.estimate() - half, items.estimate() + half, got.length),
-                Math.sqrt(seedVar), true);
+                items, Math.sqrt(seedVar), true);
     }
 
-    /** An interval over seeds and items, with the per-seed differences' standard deviation. */
-    public record SeedInterval(Interval interval, double seedSd, boolean seedTerm) {
+    /**
+     * An interval over seeds and items, the items-only percentile interval of the same seed mean (the earlier rule,
+     * reported beside it), and the per-seed differences' standard deviation.
+     */
+    public record SeedInterval(Interval interval, Interval items, double seedSd, boolean seedTerm) {
         /** How the interval was made, written beside it. */
         public String rule() {
             return seedTerm ? "seeds and items (t, n - 1 df)" : "items only (one seed: the seeds' variance is unknown)";

@@ -382,14 +382,7 @@ public final class PretrainStage {
     }
 
     static JavaRDD<SftFormat.Example> toExamples(Dataset<Row> windows) {
-        return windows.select("tokens").javaRDD().map(r -> {
-            List<Integer> l = r.getList(0);
-            int[] t = new int[l.size()];
-            for (int i = 0; i < t.length; i++) {
-                t[i] = l.get(i);
-            }
-            return SftFormat.window(t);
-        });
+        return windows.select("tokens").javaRDD().map(r -> SftFormat.window(ints(r.getList(0))));
     }
 
     /** Held-out windows, at most {@code maxTokens} per domain (seeded order). */
@@ -398,14 +391,8 @@ public final class PretrainStage {
                         lit(seed)))
                 .withColumn("cum", sum(col("len")).over(Window.partitionBy("domain").orderBy("rank", "id", "chunk")))
                 .filter(col("cum").minus(col("len")).lt(maxTokens));
-        return ranked.select("domain", "tokens", "id", "chunk").javaRDD().map(r -> {
-            List<Integer> l = r.getList(1);
-            int[] t = new int[l.size()];
-            for (int i = 0; i < t.length; i++) {
-                t[i] = l.get(i);
-            }
-            return new DomainEvaluator.Item(r.getString(2) + "#" + r.get(3), r.getString(0), SftFormat.window(t));
-        });
+        return ranked.select("domain", "tokens", "id", "chunk").javaRDD().map(r ->
+                new DomainEvaluator.Item(r.getString(2) + "#" + r.get(3), r.getString(0), SftFormat.window(ints(r.getList(1)))));
     }
 
     static Map<String, Object> losses(Map<String, DomainEvaluator.Sums> sums) {

@@ -161,12 +161,11 @@ public final class FirstTokenMixture {
         return c;
     }
 
-    /** Maximum-likelihood mixture weights w of the rows of g for the distribution p: max sum_v p_v log (w^T g)_v. */
-    static double[] fit(double[] p, double[][] g) {
-        return Quantifiers.mixtureWeights(p, g, Quantifiers.uniform(g.length));
-    }
-
-    static Quantifiers.MixtureFit fitWithEnd(double[] p, double[][] g) {
+    /**
+     * Maximum-likelihood mixture weights w of the rows of g for the distribution p (max sum_v p_v log (w^T g)_v), with
+     * how the fit ended.
+     */
+    static Quantifiers.MixtureFit fit(double[] p, double[][] g) {
         return Quantifiers.mixtureFit(p, g, Quantifiers.uniform(g.length));
     }
 
@@ -256,7 +255,7 @@ public final class FirstTokenMixture {
             }
         }
         double[][] g = all.components();
-        Quantifiers.MixtureFit end = fitWithEnd(p, g);
+        Quantifiers.MixtureFit end = fit(p, g);
         double[] w = end.weights();
         if (!end.converged()) {
             LOG.warn("first-token estimate: the mixture fit stopped at its iteration cap ({}) before converging; its shares "
