@@ -9,7 +9,10 @@
 #   CLASSIFIER_DIR: versatune classifier train --set classifier.max-iter=40 --input DATA_DIR/sft --input DATA_DIR/pretrain
 #   BASES="experiment skewed heldout" (the default) picks the bases: experiment = bench/results/base (bench/base.sh);
 #   skewed (law-heavy) and heldout (science-heavy, the check the estimator's choices were not tuned on) =
-#   conf/base.conf on the mixes below, trained here (resumable, about 60-80 minutes each). PROBE_SAMPLES (default 2000).
+#   conf/base.conf on the mixes below, trained here (resumable, about 60-80 minutes each). The third round's layouts
+#   (bench/probe.md): packed = GPT-2-shaped, packed-eos; llama = Llama-shaped, document-bos; with BASES including
+#   llama, that base is also exported as a Hugging Face folder, imported back and probed on the same samples (the
+#   round trip). PROBE_SAMPLES (default 2000). Truth: the mix each base realised (its stats.json), else the one asked.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data="$(cd "${1:?usage: bench/probe.sh DATA_DIR CLASSIFIER_DIR}" && pwd)"
@@ -23,13 +26,23 @@ declare -A MIX=(
   [experiment]="general=0.35,code=0.25,science=0.15,law=0.10,medicine=0.10,finance=0.05"
   [skewed]="law=0.40,medicine=0.25,finance=0.15,science=0.10,code=0.05,general=0.05"
   [heldout]="science=0.35,finance=0.25,medicine=0.15,code=0.10,general=0.10,law=0.05"
+  [packed]="law=0.20,medicine=0.05,finance=0.10,science=0.25,code=0.15,general=0.25"
+  [llama]="law=0.15,medicine=0.30,finance=0.20,science=0.05,code=0.20,general=0.10"
 )
-declare -A BASE=([experiment]=bench/results/base [skewed]="$work/skewed/base" [heldout]="$work/heldout/base")
+# what else each base's pretraining sets (conf/base.conf otherwise)
+declare -A SHAPE=(
+  [skewed]="" [heldout]=""
+  [packed]="--set versatune.lm.pretrain.layout=packed-eos"
+  [llama]="--set versatune.lm.pretrain.layout=document-bos --set versatune.lm.model.family=llama --set versatune.lm.model.heads=6
+           --set versatune.lm.model.llama.kv-heads=2 --set versatune.lm.model.llama.hidden=512"
+)
+declare -A BASE=([experiment]=bench/results/base [skewed]="$work/skewed/base" [heldout]="$work/heldout/base"
+                 [packed]="$work/packed/base" [llama]="$work/llama/base")
 bases="${BASES:-experiment skewed heldout}"
 for name in $bases; do
   if [ "$name" != experiment ]; then
     VERSATUNE_JAVA_OPTS="$opts" ./versatune pretrain --conf conf/base.conf --input "$data/pretrain" --mix "${MIX[$name]}" \
-      --output "${BASE[$name]}" --resume
+      --output "${BASE[$name]}" --resume ${SHAPE[$name]}
   fi
   VERSATUNE_JAVA_OPTS="$opts" ./versatune probe --model "${BASE[$name]}" --classifier "$clf" --samples "$samples" \
     --calibration "$data/pretrain" --output "$work/$name/probe-$samples"
@@ -37,15 +50,30 @@ for name in $bases; do
   VERSATUNE_JAVA_OPTS="$opts" ./versatune probe --model "${BASE[$name]}" --classifier "$clf" \
     --samples-input "$work/$name/probe-$samples"/samples/domain=*/*.parquet --calibration "$data/pretrain" \
     --set versatune.probe.first-token.include-trained=false --output "$work/$name/probe-$samples-heldout-reference"
+  if [ "$name" = llama ]; then
+    # the round trip: out as a Hugging Face folder, back in (an import records no layout: it is named), the same samples
+    rm -rf "$work/llama/hf" "$work/llama/imported" "$work/llama/probe-$samples-imported"
+    ./versatune export --model "${BASE[llama]}" --output "$work/llama/hf"
+    ./versatune import --input "$work/llama/hf" --output "$work/llama/imported"
+    VERSATUNE_JAVA_OPTS="$opts" ./versatune probe --model "$work/llama/imported" --classifier "$clf" \
+      --samples-input "$work/llama/probe-$samples"/samples/domain=*/*.parquet --calibration "$data/pretrain" \
+      --set versatune.probe.layout=document-bos --output "$work/llama/probe-$samples-imported"
+  fi
 done
 out="bench/results/probe-$(date -u +%Y%m%dT%H%M%SZ).json"
-python3 - "$work" "$out" "$samples" "$bases" "${MIX[experiment]}" "${MIX[skewed]}" "${MIX[heldout]}" <<'PY'
-import json, sys
+mixes=""; dirs=""
+for name in $bases; do mixes="$mixes $name=${MIX[$name]}"; dirs="$dirs $name=${BASE[$name]}"; done
+python3 - "$work" "$out" "$samples" "$bases" "$mixes" "$dirs" <<'PY'
+import json, os, sys
 work, out, n, bases = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4].split()
-mixes = {"experiment": sys.argv[5], "skewed": sys.argv[6], "heldout": sys.argv[7]}
-res = {"command": "bench/probe.sh DATA_DIR CLASSIFIER_DIR", "samples": n, "bases": {}}
+mixes = dict(m.split("=", 1) for m in sys.argv[5].split())
+dirs = dict(m.split("=", 1) for m in sys.argv[6].split())
+res = {"command": "BASES=\"" + " ".join(bases) + "\" bench/probe.sh DATA_DIR CLASSIFIER_DIR", "samples": n, "bases": {}}
 for name in bases:
-    truth = {k: float(v) for k, v in (p.split("=") for p in mixes[name].split(","))}
+    asked = {k: float(v) for k, v in (p.split("=") for p in mixes[name].split(","))}
+    stats = os.path.join(dirs[name], "stats.json")
+    realised = json.load(open(stats)).get("mix_realised") if os.path.exists(stats) else None
+    truth = realised or asked
     d = json.load(open(f"{work}/{name}/probe-{n}/distribution.json"))
     tv = lambda p: round(0.5 * sum(abs(p[k] - truth[k]) for k in truth), 4)
     est = {}
@@ -63,7 +91,15 @@ for name in bases:
         est["first-token, held-out reference"] = {"shares": h["shares"], "tv": tv(h["shares"]), "low": h["low"], "high": h["high"],
             "covered": sum(1 for k in truth if h["low"][k] - 1e-12 <= truth[k] <= h["high"][k] + 1e-12),
             "kl_nats": h["kl_nats"], "reference_documents": h["reference_documents"]}
-    res["bases"][name] = {"mix": truth, "labelled_share": d["trust"]["labelled_share"], "estimator": d["estimator"],
+    model = os.path.join(dirs[name], "model.json")
+    base = json.load(open(model)) if os.path.exists(model) else {}
+    trip = None
+    if name == "llama":   # the same estimate from the exported and imported copy, per estimator
+        imp = json.load(open(f"{work}/llama/probe-{n}-imported/distribution.json"))["estimates"]
+        trip = {m: max(abs(imp[m]["shares"][k] - e["shares"][k]) for k in truth) for m, e in d["estimates"].items() if m in imp}
+    res["bases"][name] = {"mix": truth, "mix_asked": asked, "truth": "realised" if realised else "asked", "model": base,
+                          "round_trip_max_abs_difference": trip,
+                          "labelled_share": d["trust"]["labelled_share"], "estimator": d["estimator"],
                           "trust": d["trust"], "estimates": est,
                           "calibration_spread_sd": d.get("calibration", {}).get("spread_sd"),
                           "calibration_documents": {k: len(v) for k, v in d.get("calibration", {}).get("documents", {}).items()}}
@@ -72,5 +108,7 @@ for name, b in res["bases"].items():
     print(f"{name}: labelled {b['labelled_share']:.3f}, default {b['estimator']}, verdict {b['trust']['verdict']}")
     for m, e in b["estimates"].items():
         print(f"  {m:32s} TV {e['tv']:.4f}" + (f", intervals covering {e['covered']}/6" if "covered" in e else ""))
+    if b["round_trip_max_abs_difference"] is not None:
+        print("  round trip (export, import, probe), max |difference| per estimator:", b["round_trip_max_abs_difference"])
 print("results:", out)
 PY
