@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source conf/env.sh
-TORCH_PEER_EXTRA=time source bench/torch-peer.sh
+TORCH_PEER_EXTRA="python3-regex time" source bench/torch-peer.sh
 shapes=("$@")
 [ ${#shapes[@]} -eq 0 ] && shapes=(qwen25-0.5b llama31-8b)
 tokens=32

@@ -55,6 +55,9 @@ for name in $bases; do
     rm -rf "$work/llama/hf" "$work/llama/imported" "$work/llama/probe-$samples-imported"
     ./versatune export --model "${BASE[llama]}" --output "$work/llama/hf"
     ./versatune import --input "$work/llama/hf" --output "$work/llama/imported"
+    # what the base trained on and held out is not part of a Hugging Face folder: kept beside the import, as a user
+    # who made the base would, so both copies calibrate on the same held-out documents
+    cp "${BASE[llama]}/pretrain-documents.json" "$work/llama/imported/"
     VERSATUNE_JAVA_OPTS="$opts" ./versatune probe --model "$work/llama/imported" --classifier "$clf" \
       --samples-input "$work/llama/probe-$samples"/samples/domain=*/*.parquet --calibration "$data/pretrain" \
       --set versatune.probe.layout=document-bos --output "$work/llama/probe-$samples-imported"

@@ -95,10 +95,13 @@ public final class NdThreads {
         }
     }
 
-    /** The tile size for a dimension of C: {@link #GEMM_TILES} tiles, none under {@link #GEMM_MIN_TILE}, in 16s. */
+    /**
+     * The tile size for a dimension of C: at most {@link #GEMM_TILES} tiles of at least {@link #GEMM_MIN_TILE}, as
+     * even as the size allows (no thin last tile packing a whole operand for a few rows).
+     */
     static int tile(int size) {
-        int t = Math.max(GEMM_MIN_TILE, (size + GEMM_TILES - 1) / GEMM_TILES);
-        return (t + 15) / 16 * 16;
+        int tiles = Math.max(1, Math.min(GEMM_TILES, size / GEMM_MIN_TILE));
+        return (size + tiles - 1) / tiles;
     }
 
     /** Threads for each of {@code partitions} model tasks of this session, from the session's configured count. */

@@ -113,6 +113,7 @@ class ExperimentResultsTest {
                 base.sftSizes(), base.mcSizes(), 500, 3);
         assertThat(items.verdict(false)).isEqualTo("better");
         PairedBootstrap.SeedInterval both = PairedBootstrap.seedsAndItems(perSeed, base.sftSizes(), base.mcSizes(), 500, 3);
+        assertThat(both.items()).isEqualTo(items);   // the items-only interval reported beside the verdict is this one
         double mean = -(0.0106 + 0.0240 + 0.0021) / 3;
         double sd = Math.sqrt(((0.0106 + mean) * (0.0106 + mean) + (0.0240 + mean) * (0.0240 + mean) + (0.0021 + mean) * (0.0021 + mean)) / 2);
         // no item variance (every item moves alike): mean +- t(0.975, 2) * sd / sqrt(3), t = 4.302653

@@ -41,9 +41,11 @@ class NdThreadsTest {
     void productsAreTheSameWhateverTheThreadsByRowsAndByColumns() {
         // {m, k, n}: enough rows (tiles of rows), few rows (tiles of columns), too small to cut
         int[][] shapes = {{200, 96, 40}, {8, 96, 300}, {64, 96, 200}, {16, 24, 40}};
-        assertThat(NdThreads.tile(200)).isEqualTo(64);
-        assertThat(NdThreads.tile(300)).isEqualTo(80);
-        assertThat(NdThreads.tile(40)).isEqualTo(32);
+        assertThat(NdThreads.tile(200)).isEqualTo(50);
+        assertThat(NdThreads.tile(193)).isEqualTo(49);    // 49, 49, 49, 46: no thin last tile
+        assertThat(NdThreads.tile(4096)).isEqualTo(1024);
+        assertThat(NdThreads.tile(100)).isEqualTo(34);    // 3 tiles of at least 32
+        assertThat(NdThreads.tile(40)).isEqualTo(40);
         Random rnd = new Random(5);
         try {
             for (int[] sh : shapes) {
@@ -82,10 +84,14 @@ class NdThreadsTest {
     }
 
     private static INDArray random(Random rnd, int rows, int cols) {
-        float[] v = new float[rows * cols];
-        for (int i = 0; i < v.length; i++) {
+        return Nd4j.createFromArray(values(rnd, rows * cols)).reshape('c', rows, cols);
+    }
+
+    private static float[] values(Random rnd, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
             v[i] = (float) rnd.nextGaussian();
         }
-        return Nd4j.createFromArray(v).reshape('c', rows, cols);
+        return v;
     }
 }
