@@ -43,8 +43,9 @@ for done in "$root"/budget-*; do
   break
 done
 # the classifier every point shares, committed (7.5 MB) so that no session trains it again
+# (a point that trained its own, as the first one did, keeps it: its runs were made with it)
 clf=()
 if [ $# -eq 0 ] || [ "${1#--}" != "$1" ]; then
-  [ -f "$shared/classifier/_VERSATUNE_SUCCESS" ] && clf=("$shared/classifier")
+  [ -f "$shared/classifier/_VERSATUNE_SUCCESS" ] && [ ! -d "$out/classifier" ] && clf=("$shared/classifier")
 fi
 OUT="$out" RESULTS="$res" bench/experiment.sh "$data" "${clf[@]}" "$@" --conf bench/premise-map.conf --set "train.stage-size=$size"

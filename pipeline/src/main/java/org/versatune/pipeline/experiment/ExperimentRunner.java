@@ -447,9 +447,15 @@ public final class ExperimentRunner {
     }
 
     /** The settings (dotted keys) that differ from a saved experiment's, other than the run lists and the run id. */
+    /**
+     * Settings whose value differs from the experiment's saved ones. A key the saved settings lack was added to the
+     * project after the experiment started: it counts as changed only when it is set to other than its default (an
+     * older experiment ran as the default does), so a newer build can finish an experiment an older one started.
+     */
     static List<String> changedSettings(String savedJson, Settings now) {
         Config saved = ConfigFactory.parseString(savedJson).getConfig(Settings.ROOT);
         Config current = now.root();
+        Config defaults = Settings.defaults().root();
         TreeSet<String> keys = new TreeSet<>();
         saved.entrySet().forEach(x -> keys.add(x.getKey()));
         current.entrySet().forEach(x -> keys.add(x.getKey()));
@@ -462,6 +468,9 @@ public final class ExperimentRunner {
             }
             Object a = saved.hasPath(k) ? saved.getValue(k).unwrapped() : null;
             Object b = current.hasPath(k) ? current.getValue(k).unwrapped() : null;
+            if (a == null && defaults.hasPath(k) && Objects.equals(b, defaults.getValue(k).unwrapped())) {
+                continue;
+            }
             if (!Objects.equals(a, b)) {
                 changed.add(k);
             }

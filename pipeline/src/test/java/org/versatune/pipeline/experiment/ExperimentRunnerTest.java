@@ -142,6 +142,23 @@ class ExperimentRunnerTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void settingsAddedAfterAnExperimentStartedBlockItsResumeOnlyWhenSetOtherThanTheirDefault() throws Exception {
+        // saved by an older build: it knew no probe.layout and no lm.model.family
+        Settings old = Settings.load(List.of(), List.of("train.stage-size=100"));
+        Map<String, Object> savedMap = Json.MAPPER.readValue(old.renderJson(), Map.class);
+        Map<String, Object> root = (Map<String, Object>) savedMap.get(Settings.ROOT);
+        ((Map<String, Object>) root.get("probe")).remove("layout");
+        ((Map<String, Object>) ((Map<String, Object>) root.get("lm")).get("model")).remove("family");
+        String saved = Json.write(savedMap);
+        assertThat(ExperimentRunner.changedSettings(saved, Settings.load(List.of(), List.of("train.stage-size=100")))).isEmpty();
+        assertThat(ExperimentRunner.changedSettings(saved, Settings.load(List.of(), List.of("train.stage-size=100",
+                "probe.layout=packed-eos")))).containsExactly("probe.layout");
+        assertThat(ExperimentRunner.changedSettings(saved, Settings.load(List.of(), List.of("train.stage-size=200"))))
+                .containsExactly("train.stage-size");
+    }
+
+    @Test
     void oracleStartsFromTheBasesTrueMixAndEtaVariantsChangeOnlyTheStepSize(@TempDir Path dir) {
         Configuration conf = new Configuration();
         Settings s = Settings.defaults();
