@@ -1,11 +1,20 @@
 package org.versatune.pipeline.lm;
 
 import org.apache.spark.sql.SparkSession;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasNoTrans;
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasRowMajor;
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasTrans;
+import static org.bytedeco.openblas.global.openblas_nolapack.cblas_dgemm;
+import static org.bytedeco.openblas.global.openblas_nolapack.cblas_sgemm;
 import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 
@@ -73,7 +82,8 @@ public final class NdThreads {
      * into fixed tiles, each one single-threaded BLAS call, spread over the threads: the values do not depend on the
      * thread count. Tiles are blocks of C's rows; a product of fewer than 4 minimal tiles of rows (generation and
      * scoring of a few rows through a large model) is cut into blocks of columns instead, so that each tile packs
-     * only its own slice of the weights rather than all of them again.
+     * only its own slice of the weights rather than all of them again. Column tiles are not contiguous: BLAS reads
+     * and writes them in place through the arrays' leading dimensions (no copies).
      */
     public static void gemm(INDArray a, boolean ta, INDArray b, boolean tb, INDArray c, double beta) {
         int m = (int) c.size(0);
@@ -82,17 +92,49 @@ public final class NdThreads {
             RowKernels.parallelBlocks(m, tile(m), (k, from, to) -> Nd4j.gemm(
                     ta ? a.get(all(), interval(from, to)) : a.get(interval(from, to), all()), b,
                     c.get(interval(from, to), all()), ta, tb, 1.0, beta));
-        } else if (CPU && n >= 2 * GEMM_MIN_TILE) {
-            // a block of C's columns is not contiguous: each tile is computed into its own buffer and copied in
-            RowKernels.parallelBlocks(n, tile(n), (k, from, to) -> {
-                INDArray cols = c.get(all(), interval(from, to));
-                INDArray out = beta == 0 ? Nd4j.createUninitialized(c.dataType(), m, to - from) : cols.dup('c');
-                Nd4j.gemm(a, tb ? b.get(interval(from, to), all()) : b.get(all(), interval(from, to)), out, ta, tb, 1.0, beta);
-                cols.assign(out);
-            });
+        } else if (CPU && n >= 2 * GEMM_MIN_TILE && rowMajor(a, c) && rowMajor(b, c) && rowMajor(c, c)) {
+            int k = (int) (ta ? a.size(0) : a.size(1));
+            long ldb = ld(b);
+            RowKernels.parallelBlocks(n, tile(n), (t, from, to) -> blas(m, to - from, k, at(a, 0), ld(a), ta,
+                    at(b, tb ? from * ldb : from), ldb, tb, beta, at(c, from), ld(c)));
         } else {
             Nd4j.gemm(a, b, c, ta, tb, 1.0, beta);
         }
+    }
+
+    /**
+     * One single-threaded BLAS call on host memory, row-major: C[m, n] = op(A)·op(B) + beta C, A op'd to [m, k] and B
+     * to [k, n], each given by its first element and leading dimension (float or double, as the pointers are).
+     */
+    static void blas(int m, int n, int k, Pointer a, long lda, boolean ta, Pointer b, long ldb, boolean tb, double beta,
+                     Pointer c, long ldc) {
+        int opA = ta ? CblasTrans : CblasNoTrans;
+        int opB = tb ? CblasTrans : CblasNoTrans;
+        if (c instanceof FloatPointer) {
+            cblas_sgemm(CblasRowMajor, opA, opB, m, n, k, 1f, (FloatPointer) a, (int) lda, (FloatPointer) b, (int) ldb,
+                    (float) beta, (FloatPointer) c, (int) ldc);
+        } else {
+            cblas_dgemm(CblasRowMajor, opA, opB, m, n, k, 1.0, (DoublePointer) a, (int) lda, (DoublePointer) b, (int) ldb,
+                    beta, (DoublePointer) c, (int) ldc);
+        }
+    }
+
+    /** A typed pointer to element {@code offset} of {@code x}'s memory (counted from x's first element). */
+    static Pointer at(INDArray x, long offset) {
+        Pointer p = x.data().addressPointer();   // a view's buffer starts at its first element
+        return x.dataType() == DataType.DOUBLE ? new DoublePointer(p).position(offset) : new FloatPointer(p).position(offset);
+    }
+
+    /** The distance between x's rows in memory (any value of at least one row's width when x has a single row). */
+    static long ld(INDArray x) {
+        return x.size(0) == 1 ? Math.max(1, x.size(1)) : x.stride(0);
+    }
+
+    /** A float or double matrix (of {@code like}'s type) whose rows are contiguous: BLAS can read it in place. */
+    private static boolean rowMajor(INDArray x, INDArray like) {
+        return x.rank() == 2 && x.dataType() == like.dataType()
+                && (x.dataType() == DataType.FLOAT || x.dataType() == DataType.DOUBLE)
+                && (x.size(1) == 1 || x.stride(1) == 1) && ld(x) >= x.size(1) && ld(x) <= Integer.MAX_VALUE;
     }
 
     /**

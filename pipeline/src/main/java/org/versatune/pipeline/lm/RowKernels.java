@@ -137,6 +137,31 @@ final class RowKernels {
         return Math.max(1, (size + blockSize - 1) / blockSize);
     }
 
+    /**
+     * Rotary embedding of one position for every row of {@code qkv} [rows, width] (fp32, contiguous), in place: the
+     * first {@code heads} heads of {@code dh} values, each (x1, x2) halves -> (x1 cos - x2 sin, x2 cos + x1 sin), the
+     * same fp32 operations, in the same order, as {@code TransformerLm.rope}.
+     */
+    static void rope(INDArray qkv, float[] cos, float[] sin, int heads, int dh) {
+        Rows r = new Rows(qkv);
+        int half = dh / 2;
+        float[] row = new float[r.d];
+        for (int i = 0; i < qkv.size(0); i++) {
+            int at = r.off + i * r.d;
+            r.f.get(at, row, 0, r.d);
+            for (int h = 0; h < heads; h++) {
+                int b = h * dh;
+                for (int j = 0; j < half; j++) {
+                    float x1 = row[b + j];
+                    float x2 = row[b + half + j];
+                    row[b + j] = x1 * cos[j] - x2 * sin[j];
+                    row[b + half + j] = x2 * cos[j] + x1 * sin[j];
+                }
+            }
+            r.f.put(at, row, 0, r.d);
+        }
+    }
+
     /** Sum of squares of a contiguous float or double vector, in double precision, independent of threads. */
     static double sumOfSquares(INDArray v) {
         Rows r = new Rows(v.reshape(1, v.length()));

@@ -37,7 +37,10 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.point;
  * forward pass widens one block at a time into an fp32 buffer and gathers embedding rows before widening them; the
  * output head is widened once (an fp32 copy of vocabulary x d). Widening is exact, so every product sees the same
  * fp32 operands, in the same layout, as a model whose weights were all widened first: the logits are bit for bit
- * the same. Such a model is read-only: fine-tuning widens the
+ * the same. Generation ({@link #step}) of fewer than 128 rows with BF16 weights never widens a whole block or the head:
+ * {@link Bf16Gemm} widens them chunk by chunk in cache (a third of the memory traffic, and no fp32 copy of the head);
+ * its sums run in another order, so those logits equal the widened model's to fp32 rounding, not bit for bit.
+ * Such a model is read-only: fine-tuning widens the
  * weights to fp32 master weights first ({@link LmCheckpoint#masterWeights()}).
  */
 public final class TransformerLm {
@@ -56,6 +59,7 @@ public final class TransformerLm {
     private final Weights.Block layer;
     private int widenedLayer = -1;
     private INDArray headF;              // the output head widened whole, once (stored16 only)
+    private Weights.Block[] narrow;      // per block: small vectors widened, BF16 matrices as stored (generation)
     private final INDArray ropeCos;   // [context, headDim / 2] with rotary positions, else null
     private final INDArray ropeSin;
     private INDArray grads;   // allocated on the first training step: scoring and generation never need it
@@ -122,6 +126,44 @@ public final class TransformerLm {
         return layer;
     }
 
+    /**
+     * Block l for a product of {@code rows} rows: BF16 matrices as stored when so few rows are multiplied that their
+     * products widen the weights chunk by chunk in cache ({@link Bf16Gemm}); otherwise {@link #block}.
+     */
+    private Weights.Block block(int l, int rows) {
+        if (!narrowProducts(rows)) {
+            return block(l);
+        }
+        if (narrow == null) {
+            narrow = new Weights.Block[cfg.layers()];
+        }
+        if (narrow[l] == null) {
+            Weights.Block b = w.blocks[l];
+            Weights.Block f = new Weights.Block();
+            f.wqkv = b.wqkv;
+            f.wo = b.wo;
+            f.w1 = b.w1;
+            f.w2 = b.w2;
+            f.ln1G = widen(b.ln1G);
+            f.ln1B = widen(b.ln1B);
+            f.ln2G = widen(b.ln2G);
+            f.ln2B = widen(b.ln2B);
+            f.bqkv = widen(b.bqkv);
+            f.bo = widen(b.bo);
+            f.b1 = widen(b.b1);
+            f.b2 = widen(b.b2);
+            f.qNorm = widen(b.qNorm);
+            f.kNorm = widen(b.kNorm);
+            narrow[l] = f;
+        }
+        return narrow[l];
+    }
+
+    /** BF16 weights multiplied by few enough rows that widening them whole would cost more than the products. */
+    private boolean narrowProducts(long rows) {
+        return stored16 && params.dataType() == DataType.BFLOAT16 && HOST_KERNELS && rows < 4 * NdThreads.GEMM_MIN_TILE;
+    }
+
     /** out = the token embedding rows of {@code tokens}. */
     private void embedRows(int[] tokens, INDArray out) {
         if (stored16) {
@@ -132,12 +174,16 @@ public final class TransformerLm {
     }
 
     /**
-     * logits = h · head^T. A 16-bit head is widened whole, once: widening it a slice of rows at a time changes how
-     * BLAS blocks the product and so the last bit of batched logits, and widening it at every step would cost more
-     * than the product itself when generating a few rows.
+     * logits = h · head^T. In generation ({@code step}) a BF16 head times a few rows is widened chunk by chunk
+     * ({@link Bf16Gemm}); otherwise a 16-bit head is widened whole, once: widening it a slice of rows at a time changes how BLAS blocks the product and so
+     * the last bit of batched logits, and widening it at every step would cost more than the product itself.
      */
-    private void project(INDArray h, INDArray logits) {
+    private void project(INDArray h, INDArray logits, boolean step) {
         INDArray table = w.head != null ? w.head : w.tokEmb;
+        if (step && narrowProducts(h.size(0))) {
+            mm(h, false, table, true, logits, 0);
+            return;
+        }
         if (stored16 && headF == null) {
             headF = table.castTo(dtype);
         }
@@ -376,9 +422,16 @@ public final class TransformerLm {
 
     // ------------------------------------------------------------------------------------------------ maths
 
-    /** C = op(A)·op(B) (beta = 0) or C += op(A)·op(B) (beta = 1), on BLAS in blocks independent of the threads. */
+    /**
+     * C = op(A)·op(B) (beta = 0) or C += op(A)·op(B) (beta = 1), on BLAS in blocks independent of the threads; B in
+     * BF16 only as {@link #block(int, int)} hands it out.
+     */
     private static void mm(INDArray a, boolean ta, INDArray b, boolean tb, INDArray c, double beta) {
-        NdThreads.gemm(a, ta, b, tb, c, beta);
+        if (b.dataType() == DataType.BFLOAT16 && !ta) {
+            Bf16Gemm.gemm(a, b, tb, c, beta);
+        } else {
+            NdThreads.gemm(a, ta, b, tb, c, beta);
+        }
     }
 
     /** The fused Java kernels read host memory directly: only valid on the CPU backend (tests may switch them off). */
@@ -712,7 +765,7 @@ public final class TransformerLm {
 
     /** Probabilities of the next token, left in the logits buffer (the embedding matrix is the output projection). */
     private void headForward(Activations a) {
-        project(a.hf, a.logits);
+        project(a.hf, a.logits, false);
         softmaxRows(a.logits);      // the loss reads log p of the targets, the gradient is p - onehot
     }
 
@@ -934,18 +987,24 @@ public final class TransformerLm {
             c.cos.assign(0).addiRowVector(ropeCos.getRow(pos));
             c.sin.assign(0).addiRowVector(ropeSin.getRow(pos));
         }
+        // one position for every row: the rotation in one pass over the rows, not five ND4J ops per head
+        boolean rowRope = c.cos != null && HOST_KERNELS && dtype == DataType.FLOAT;
+        float[] cosPos = rowRope ? ropeCos.getRow(pos).toFloatVector() : null;
+        float[] sinPos = rowRope ? ropeSin.getRow(pos).toFloatVector() : null;
         int heads = cfg.heads();
         int kv = cfg.kvHeads();
         int dh = cfg.headDim();
         for (int l = 0; l < cfg.layers(); l++) {
-            Weights.Block p = block(l);
+            Weights.Block p = block(l, rows);
             norm(c.x, p.ln1G, p.ln1B, c.xhat, c.rstd, c.hBuf);
             mm(c.hBuf, false, p.wqkv, false, c.qkv, 0);
             addBias(c.qkv, p.bqkv);
             if (c.qkXhat != null) {
                 qkNorm(c.qkv, p, c.qkXhat, c.qkRstd);
             }
-            if (c.cos != null) {
+            if (rowRope) {
+                RowKernels.rope(c.qkv, cosPos, sinPos, cfg.heads() + cfg.kvHeads(), cfg.headDim());
+            } else if (c.cos != null) {
                 rope(c.qkv, c.cos, c.sin, false, c.ropeTmp);
             }
             INDArray q3 = c.qkv.reshape('c', rows, heads + 2 * kv, dh);
@@ -981,7 +1040,7 @@ public final class TransformerLm {
             addBias(c.x, p.b2);
         }
         norm(c.x, lnfG, lnfB, c.xhat, c.rstd, c.hBuf);
-        project(c.hBuf, c.logits);
+        project(c.hBuf, c.logits, true);
         return c.logits;
     }
 }

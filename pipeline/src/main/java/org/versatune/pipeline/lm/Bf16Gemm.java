@@ -1,0 +1,253 @@
+package org.versatune.pipeline.lm;
+
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.ShortBuffer;
+import java.util.Arrays;
+
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasNoTrans;
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasRowMajor;
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasTrans;
+import static org.bytedeco.openblas.global.openblas_nolapack.cblas_sgemv;
+
+/**
+ * C = A·W or C = A·W^T (beta 0 or 1) with A and C fp32 and W stored in BF16, for products of a few rows (generation):
+ * W is widened a chunk at a time (at most {@link #CHUNK_OUT} outputs by {@link #CHUNK_IN} inputs, 256 KB of fp32) into
+ * a scratch buffer of the thread's own that stays in its core's cache, and each chunk is one single-threaded BLAS call.
+ * The weights are read from memory once, in 16 bits; widening a whole block first writes it out in 32 bits and reads it
+ * back, three times the traffic of a product that is bound by memory. Chunks follow from the shapes alone, each output
+ * column is computed by one thread in a fixed order, so the values do not depend on the thread count.
+ *
+ * <p>Widening: a BF16 value is the top half of an fp32 one. Four consecutive values read as one long become two longs,
+ * (v0, v1) and (v2, v3); a row segment's first longs are written, then its second ones, so both loops are plain array
+ * loops the JIT vectorises. That permutes each segment: its values 4g, 4g+1 land at 2g, 2g+1 and 4g+2, 4g+3 at
+ * h + 2g, h + 2g + 1 (h = half the segment's multiple of 4; a tail of 1-3 values stays in place). The permutation is
+ * undone where it costs least: along W's outputs, on the chunk's few rows of C; along its inputs, by permuting A's
+ * columns the same way before the products.
+ */
+final class Bf16Gemm {
+    /**
+     * Outputs (columns of C) per chunk, a multiple of 4; with {@link #CHUNK_IN}, the fastest of 128 x 512, 256 x 256,
+     * 512 x 128 and 64 x 1024 on the Qwen2.5-0.5B shape at 8 and at 64 rows (bench/hf-import.md).
+     */
+    static final int CHUNK_OUT = 512;
+    /** Inputs (the inner dimension) per chunk: a multiple of 4. */
+    static final int CHUNK_IN = 128;
+    /** Up to this many rows, a chunk's product is a matrix-vector product per row ({@link #product}). */
+    static final int VECTOR_ROWS = 16;
+
+    private Bf16Gemm() {
+    }
+
+    /** True where this class computes the product: the CPU backend, BF16 weights, fp32 rows. */
+    static boolean applies(INDArray a, INDArray w) {
+        return TransformerLm.HOST_KERNELS && w.dataType() == DataType.BFLOAT16 && a.dataType() == DataType.FLOAT;
+    }
+
+    /** C = A·op(W) + beta C: A [m, k] fp32, W [k, n] (or [n, k] when {@code tw}) BF16 with contiguous rows, C [m, n]. */
+    static void gemm(INDArray a, INDArray w, boolean tw, INDArray c, double beta) {
+        int m = (int) c.size(0);
+        int n = (int) c.size(1);
+        int k = (int) a.size(1);
+        if (a.size(0) != m || (tw ? w.size(1) : w.size(0)) != k || (tw ? w.size(0) : w.size(1)) != n) {
+            throw new IllegalArgumentException("shapes " + a.shapeInfoToString() + " x " + w.shapeInfoToString() + (tw ? "^T" : "")
+                    + " -> " + c.shapeInfoToString());
+        }
+        if (!applies(a, w) || a.stride(1) != 1 && k > 1 || c.stride(1) != 1 && n > 1 || w.stride(1) != 1 && w.size(1) > 1) {
+            throw new IllegalArgumentException("BF16 product needs row-major fp32 A and C and BF16 W, got " + a.dataType()
+                    + ", " + w.dataType() + ", " + c.dataType());
+        }
+        if (m > Scratch.MAX_ROWS) {
+            throw new IllegalArgumentException(m + " rows: BF16 chunk products take at most " + Scratch.MAX_ROWS);
+        }
+        Source src = new Source(w);
+        if (tw) {
+            // W's rows are C's columns: a chunk is a block of rows, permuted along the inputs like A's copy
+            INDArray ap = permutedColumns(a, k);
+            RowKernels.parallelBlocks(n, CHUNK_OUT, (t, from, to) -> {
+                Scratch s = Scratch.get();
+                for (int k0 = 0; k0 < k; k0 += CHUNK_IN) {
+                    int kc = Math.min(CHUNK_IN, k - k0);
+                    int ld = even(kc);
+                    for (int j = from; j < to; j++) {
+                        src.widen((long) j * src.ld + k0, kc, s, (j - from) * ld);
+                    }
+                    product(m, to - from, kc, (FloatPointer) NdThreads.at(ap, k0), NdThreads.ld(ap), s.chunk, ld, true,
+                            k0 == 0 ? beta : 1.0, (FloatPointer) NdThreads.at(c, from), NdThreads.ld(c));
+                }
+            });
+        } else {
+            // W's columns are C's: a chunk is a block of columns, computed permuted into scratch and put back in place
+            RowKernels.parallelBlocks(n, CHUNK_OUT, (t, from, to) -> {
+                Scratch s = Scratch.get();
+                int width = to - from;
+                int ld = even(width);
+                for (int k0 = 0; k0 < k; k0 += CHUNK_IN) {
+                    int kc = Math.min(CHUNK_IN, k - k0);
+                    for (int i = 0; i < kc; i++) {
+                        src.widen((long) (k0 + i) * src.ld + from, width, s, i * ld);
+                    }
+                    product(m, width, kc, (FloatPointer) NdThreads.at(a, k0), NdThreads.ld(a), s.chunk, ld, false,
+                            k0 == 0 ? 0.0 : 1.0, s.out, ld);
+                }
+                s.unpermuteInto(c, m, from, width, ld, beta != 0);
+            });
+        }
+    }
+
+    /**
+     * C[m, n] = A[m, k]·op(B) + beta C on one cached chunk B ([k, n], or [n, k] when {@code tb}): one matrix-vector
+     * product per row for up to {@link #VECTOR_ROWS} rows, else one matrix product. OpenBLAS's sgemm packs B again
+     * for every call and its kernels are built for wider blocks of rows: measured on a 128 x 512 chunk, 8 rows cost
+     * 0.98 ns per weight as one sgemm and 0.49 as 8 sgemv; 64 rows 2.25 and 3.48 (bench/hf-import.md).
+     */
+    private static void product(int m, int n, int k, FloatPointer a, long lda, FloatPointer b, long ldb, boolean tb,
+                                double beta, FloatPointer c, long ldc) {
+        if (m > VECTOR_ROWS) {
+            NdThreads.blas(m, n, k, a, lda, false, b, ldb, tb, beta, c, ldc);
+            return;
+        }
+        for (int r = 0; r < m; r++) {
+            FloatPointer x = new FloatPointer(a).position(a.position() + r * lda);
+            FloatPointer y = new FloatPointer(c).position(c.position() + r * ldc);
+            if (tb) {
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, 1f, b, (int) ldb, x, 1, (float) beta, y, 1);
+            } else {
+                cblas_sgemv(CblasRowMajor, CblasTrans, k, n, 1f, b, (int) ldb, x, 1, (float) beta, y, 1);
+            }
+        }
+    }
+
+    private static int even(int x) {
+        return x + (x & 1);
+    }
+
+    /** Where value {@code x} of a widened segment of {@code len} values lands. */
+    static int permuted(int x, int len) {
+        int quads = len / 4;
+        if (x >= 4 * quads) {
+            return x;
+        }
+        int g = x / 4;
+        int r = x % 4;
+        return r < 2 ? 2 * g + r : 2 * quads + 2 * g + r - 2;
+    }
+
+    /** A's columns permuted per input chunk as the widened segments of W's rows are. */
+    private static INDArray permutedColumns(INDArray a, int k) {
+        int m = (int) a.size(0);
+        float[] row = new float[k];
+        float[] out = new float[k];
+        INDArray ap = Nd4j.createUninitialized(DataType.FLOAT, m, k);
+        FloatBuffer from = buffer(a, (long) (m - 1) * NdThreads.ld(a) + k);
+        FloatBuffer to = buffer(ap, (long) m * k);
+        for (int r = 0; r < m; r++) {
+            from.get((int) (r * NdThreads.ld(a)), row, 0, k);
+            for (int k0 = 0; k0 < k; k0 += CHUNK_IN) {
+                int kc = Math.min(CHUNK_IN, k - k0);
+                for (int x = 0; x < kc; x++) {
+                    out[k0 + permuted(x, kc)] = row[k0 + x];
+                }
+            }
+            to.put(r * k, out, 0, k);
+        }
+        return ap;
+    }
+
+    private static FloatBuffer buffer(INDArray x, long floats) {
+        return new FloatPointer(x.data().addressPointer()).capacity(floats).asBuffer();
+    }
+
+    /** W's BF16 values as longs at each of the four alignments, and as shorts for segment tails. */
+    private static final class Source {
+        final long ld;
+        final LongBuffer[] longs = new LongBuffer[4];
+        final ShortBuffer shorts;
+
+        Source(INDArray w) {
+            ld = NdThreads.ld(w);
+            long values = (w.size(0) - 1) * ld + w.size(1);
+            if (values > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("a BF16 matrix of " + values + " values is beyond one buffer's reach");
+            }
+            Pointer p = w.data().addressPointer();   // a view's buffer starts at its first element
+            shorts = new BytePointer(p).capacity(2 * values).asByteBuffer().order(ByteOrder.nativeOrder()).asShortBuffer();
+            for (int v = 0; v < 4; v++) {
+                // view v starts at value v, so value e begins long (e - v) / 4 of view e % 4
+                longs[v] = new BytePointer(p).position(2L * v).capacity(2 * values).asByteBuffer().order(ByteOrder.nativeOrder())
+                        .asLongBuffer();
+            }
+        }
+
+        /** Widens values [e, e + len) into the scratch chunk at float {@code at} (even), permuted as described above. */
+        void widen(long e, int len, Scratch s, int at) {
+            int quads = len / 4;
+            int v = (int) (e & 3);
+            longs[v].get((int) ((e - v) / 4), s.in, 0, quads);
+            long[] in = s.in;
+            long[] lo = s.lo;
+            long[] hi = s.hi;
+            for (int x = 0; x < quads; x++) {
+                lo[x] = ((in[x] << 16) & 0xFFFF0000L) | ((in[x] << 32) & 0xFFFF000000000000L);
+            }
+            for (int x = 0; x < quads; x++) {
+                hi[x] = ((in[x] >>> 16) & 0xFFFF0000L) | (in[x] & 0xFFFF000000000000L);
+            }
+            s.chunkLongs.put(at / 2, lo, 0, quads);
+            s.chunkLongs.put(at / 2 + quads, hi, 0, quads);
+            for (int x = 4 * quads; x < len; x++) {
+                s.chunkFloats.put(at + x, Float.intBitsToFloat(shorts.get((int) (e + x)) << 16));
+            }
+        }
+    }
+
+    /** A thread's buffers: one widened chunk, the permuted products of a chunk of columns, the widening's arrays. */
+    private static final class Scratch {
+        private static final ThreadLocal<Scratch> MINE = ThreadLocal.withInitial(Scratch::new);
+        static final int FLOATS = CHUNK_OUT * CHUNK_IN;
+        static final int MAX_ROWS = 4 * NdThreads.GEMM_MIN_TILE;   // more rows than this take the row tiles
+
+        final FloatPointer chunk = new FloatPointer(FLOATS);
+        final FloatBuffer chunkFloats = chunk.capacity(FLOATS).asBuffer();
+        final LongBuffer chunkLongs = new LongPointer(chunk).capacity(FLOATS / 2).asBuffer();
+        final FloatPointer out = new FloatPointer((long) MAX_ROWS * CHUNK_OUT);
+        final FloatBuffer outFloats = out.capacity((long) MAX_ROWS * CHUNK_OUT).asBuffer();
+        final long[] in = new long[Math.max(CHUNK_OUT, CHUNK_IN) / 4];
+        final long[] lo = new long[in.length];
+        final long[] hi = new long[in.length];
+        final float[] row = new float[CHUNK_OUT];
+        final float[] back = new float[CHUNK_OUT];
+
+        static Scratch get() {
+            return MINE.get();
+        }
+
+        /** C[:, from, from + width) = (or +=) the permuted products in {@link #out}. */
+        void unpermuteInto(INDArray c, int m, int from, int width, int ld, boolean add) {
+            long ldc = NdThreads.ld(c);
+            FloatBuffer cb = buffer(c, (m - 1) * ldc + c.size(1));
+            for (int r = 0; r < m; r++) {
+                outFloats.get(r * ld, row, 0, width);
+                int at = (int) (r * ldc + from);
+                if (add) {
+                    cb.get(at, back, 0, width);
+                } else {
+                    Arrays.fill(back, 0, width, 0f);
+                }
+                for (int x = 0; x < width; x++) {
+                    back[x] += row[permuted(x, width)];
+                }
+                cb.put(at, back, 0, width);
+            }
+        }
+    }
+}

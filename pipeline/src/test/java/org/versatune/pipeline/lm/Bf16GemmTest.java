@@ -1,0 +1,106 @@
+package org.versatune.pipeline.lm;
+
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
+
+/**
+ * BF16 chunk products against the same product in double precision on the widened weights: shapes with partial
+ * chunks and segment tails (n, k not multiples of 4, k over one input chunk), weights at odd offsets in a flat buffer
+ * (every alignment of the long reads), both orientations, C overwritten and accumulated; the values do not depend on
+ * the thread count.
+ */
+class Bf16GemmTest {
+
+    @Test
+    void matchesTheWidenedProductInEveryShapeAndAlignment() {
+        Random rnd = new Random(7);
+        int[][] shapes = {{1, 5, 3}, {3, 1030, 131}, {8, 896, 259}, {64, 130, 1027}, {2, 4, 4}, {5, 517, 7}};
+        for (int[] s : shapes) {
+            int m = s[0], k = s[1], n = s[2];
+            for (boolean tw : new boolean[]{false, true}) {
+                for (int offset = 0; offset < 4; offset++) {
+                    INDArray w = bf16View(rnd, tw ? n : k, tw ? k : n, offset);
+                    INDArray a = Nd4j.rand(DataType.FLOAT, m, k).subi(0.5);
+                    INDArray c0 = Nd4j.rand(DataType.FLOAT, m, n);
+                    for (double beta : new double[]{0, 1}) {
+                        INDArray c = c0.dup();
+                        Bf16Gemm.gemm(a, w, tw, c, beta);
+                        INDArray wd = w.castTo(DataType.DOUBLE);
+                        INDArray want = a.castTo(DataType.DOUBLE).mmul(tw ? wd.transpose() : wd);
+                        if (beta != 0) {
+                            want.addi(c0.castTo(DataType.DOUBLE));
+                        }
+                        double scale = a.castTo(DataType.DOUBLE).norm2Number().doubleValue() * wd.norm2Number().doubleValue();
+                        double err = c.castTo(DataType.DOUBLE).sub(want).amaxNumber().doubleValue();
+                        assertThat(err).as("m=%d k=%d n=%d tw=%s offset=%d beta=%s", m, k, n, tw, offset, beta)
+                                .isLessThan(1e-6 * scale + 1e-6);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void valuesDoNotDependOnTheThreads() {
+        Random rnd = new Random(11);
+        INDArray w = bf16View(rnd, 700, 1100, 3);
+        INDArray a = Nd4j.rand(DataType.FLOAT, 8, 700);
+        INDArray h = Nd4j.rand(DataType.FLOAT, 8, 1100);
+        int before = RowKernels.threads();
+        try {
+            RowKernels.setThreads(1);
+            INDArray one = Nd4j.create(DataType.FLOAT, 8, 1100);
+            INDArray oneT = Nd4j.create(DataType.FLOAT, 8, 700);
+            Bf16Gemm.gemm(a, w, false, one, 0);
+            Bf16Gemm.gemm(h, w, true, oneT, 0);
+            RowKernels.setThreads(2);
+            INDArray two = Nd4j.create(DataType.FLOAT, 8, 1100);
+            INDArray twoT = Nd4j.create(DataType.FLOAT, 8, 700);
+            Bf16Gemm.gemm(a, w, false, two, 0);
+            Bf16Gemm.gemm(h, w, true, twoT, 0);
+            assertThat(two.reshape(-1).toFloatVector()).isEqualTo(one.reshape(-1).toFloatVector());
+            assertThat(twoT.reshape(-1).toFloatVector()).isEqualTo(oneT.reshape(-1).toFloatVector());
+        } finally {
+            RowKernels.setThreads(before);
+        }
+    }
+
+    @Test
+    void refusesMoreRowsThanItsScratchHolds() {
+        INDArray w = Nd4j.rand(DataType.FLOAT, 16, 16).castTo(DataType.BFLOAT16);
+        assertThatThrownBy(() -> Bf16Gemm.gemm(Nd4j.rand(DataType.FLOAT, 200, 16), w, false, Nd4j.create(DataType.FLOAT, 200, 16), 0))
+                .hasMessageContaining("200 rows");
+    }
+
+    @Test
+    void thePermutationIsOneToOne() {
+        for (int len : new int[]{1, 4, 7, 128, 130, 512}) {
+            boolean[] seen = new boolean[len];
+            for (int x = 0; x < len; x++) {
+                int p = Bf16Gemm.permuted(x, len);
+                assertThat(seen[p]).isFalse();
+                seen[p] = true;
+            }
+        }
+        assertThat(Bf16Gemm.permuted(2, 8)).isEqualTo(4);   // 0,1,4,5 | 2,3,6,7
+        assertThat(Bf16Gemm.permuted(5, 8)).isEqualTo(3);
+    }
+
+    /** A [rows, cols] BF16 view starting {@code offset} values into a flat buffer, filled with random values. */
+    private static INDArray bf16View(Random rnd, int rows, int cols, int offset) {
+        float[] v = new float[offset + rows * cols + 5];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) rnd.nextGaussian();
+        }
+        INDArray flat = Nd4j.createFromArray(v).castTo(DataType.BFLOAT16);
+        return flat.get(interval(offset, offset + rows * cols)).reshape('c', rows, cols);
+    }
+}
