@@ -55,8 +55,8 @@ public final class TransformerLm {
     private final INDArray posEmb;       // the fp32 parameters outside the blocks, widened once when stored16
     private final INDArray lnfG;
     private final INDArray lnfB;
-    private final INDArray layerBuf;     // one block widened to fp32 (stored16 only) and its views
-    private final Weights.Block layer;
+    private INDArray layerBuf;           // one block widened to fp32 (stored16 only, on first use) and its views
+    private Weights.Block layer;
     private int widenedLayer = -1;
     private INDArray headF;              // the output head widened whole, once (stored16 only)
     private Weights.Block[] narrow;      // per block: small vectors widened, BF16 matrices as stored (generation)
@@ -84,8 +84,6 @@ public final class TransformerLm {
         this.posEmb = widen(w.posEmb);
         this.lnfG = widen(w.lnfG);
         this.lnfB = widen(w.lnfB);
-        this.layerBuf = stored16 ? Nd4j.zeros(dtype, w.blockLength) : null;
-        this.layer = stored16 ? Weights.Block.over(layerBuf, cfg) : null;
         if (cfg.llama() != null) {
             INDArray[] t = ropeTables(cfg, dtype);
             ropeCos = t[0];
@@ -115,6 +113,10 @@ public final class TransformerLm {
     private Weights.Block block(int l) {
         if (!stored16) {
             return w.blocks[l];
+        }
+        if (layerBuf == null) {
+            layerBuf = Nd4j.zeros(dtype, w.blockLength);   // not allocated by generation, which never widens a block
+            layer = Weights.Block.over(layerBuf, cfg);
         }
         if (widenedLayer != l) {
             // widening is a plain copy with a conversion, memory-bound: spread over the threads in fixed slices
