@@ -106,9 +106,9 @@ final class Bf16Gemm {
 
     /**
      * C[m, n] = A[m, k]·op(B) + beta C on one cached chunk B ([k, n], or [n, k] when {@code tb}): one matrix-vector
-     * product per row for up to {@link #VECTOR_ROWS} rows, else one matrix product. OpenBLAS's sgemm packs B again
-     * for every call and its kernels are built for wider blocks of rows: measured on a 128 x 512 chunk, 8 rows cost
-     * 0.98 ns per weight as one sgemm and 0.49 as 8 sgemv; 64 rows 2.25 and 3.48 (bench/hf-import.md).
+     * product per row for up to {@link #VECTOR_ROWS} rows, else one matrix product: OpenBLAS's sgemm packs B again
+     * for every call and is built for wider blocks of rows; at 8 rows it cost about twice 8 sgemv calls on the same
+     * cached chunk, at 64 rows less than 64 (bench/hf-import.md).
      */
     private static void product(int m, int n, int k, FloatPointer a, long lda, FloatPointer b, long ldb, boolean tb,
                                 double beta, FloatPointer c, long ldc) {
