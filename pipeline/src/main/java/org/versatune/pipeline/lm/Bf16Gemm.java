@@ -21,7 +21,7 @@ import static org.bytedeco.openblas.global.openblas_nolapack.cblas_sgemv;
 
 /**
  * C = A·W or C = A·W^T (beta 0 or 1) with A and C fp32 and W stored in BF16, for products of a few rows (generation):
- * W is widened a chunk at a time (at most {@link #CHUNK_OUT} outputs by {@link #CHUNK_IN} inputs, 256 KB of fp32) into
+ * W is widened a chunk at a time (at most {@link #CHUNK_OUT} outputs, 256 KB of fp32 in all) into
  * a scratch buffer of the thread's own that stays in its core's cache, and each chunk is one single-threaded BLAS call.
  * The weights are read from memory once, in 16 bits; widening a whole block first writes it out in 32 bits and reads it
  * back, three times the traffic of a product that is bound by memory. Chunks follow from the shapes alone, each output
@@ -35,17 +35,33 @@ import static org.bytedeco.openblas.global.openblas_nolapack.cblas_sgemv;
  * columns the same way before the products.
  */
 final class Bf16Gemm {
-    /**
-     * Outputs (columns of C) per chunk, a multiple of 4; with {@link #CHUNK_IN}, the fastest of 128 x 512, 256 x 256,
-     * 512 x 128 and 64 x 1024 on the Qwen2.5-0.5B shape at 8 and at 64 rows (bench/hf-import.md).
-     */
+    /** At most this many outputs (columns of C) per chunk. */
     static final int CHUNK_OUT = 512;
-    /** Inputs (the inner dimension) per chunk: a multiple of 4. */
+    /**
+     * Inputs (the inner dimension) per chunk of {@link #CHUNK_OUT} outputs; narrower chunks take more, to the same
+     * 256 KB. 512 x 128 was the fastest of 128 x 512, 256 x 256, 512 x 128 and 64 x 1024 on the Qwen2.5-0.5B shape at
+     * 8 and at 64 rows (bench/hf-import.md).
+     */
     static final int CHUNK_IN = 128;
+    private static final int MAX_IN = 2048;
     /** Up to this many rows, a chunk's product is a matrix-vector product per row ({@link #product}). */
     static final int VECTOR_ROWS = 16;
 
     private Bf16Gemm() {
+    }
+
+    /**
+     * Outputs per chunk for {@code n} outputs: at most {@link #CHUNK_OUT}, and at least 4 chunks where chunks of 64
+     * allow (two threads evenly busy on a narrow matrix); a multiple of 4. Shapes alone decide it, not the threads.
+     */
+    static int chunkOut(int n) {
+        int chunks = Math.max(1, Math.max((n + CHUNK_OUT - 1) / CHUNK_OUT, Math.min(4, n / 64)));
+        return ((n + chunks - 1) / chunks + 3) & ~3;
+    }
+
+    /** Inputs per chunk of {@code cw} outputs: the chunk fills the scratch buffer; a multiple of 4. */
+    static int chunkIn(int cw) {
+        return Math.max(4, Math.min(MAX_IN, CHUNK_OUT * CHUNK_IN / cw) & ~3);
     }
 
     /** True where this class computes the product: the CPU backend, BF16 weights, fp32 rows. */
@@ -70,13 +86,15 @@ final class Bf16Gemm {
             throw new IllegalArgumentException(m + " rows: BF16 chunk products take at most " + Scratch.MAX_ROWS);
         }
         Source src = new Source(w);
+        int cw = chunkOut(n);
+        int kcMax = chunkIn(cw);
         if (tw) {
             // W's rows are C's columns: a chunk is a block of rows, permuted along the inputs like A's copy
-            INDArray ap = permutedColumns(a, k);
-            RowKernels.parallelBlocks(n, CHUNK_OUT, (t, from, to) -> {
+            INDArray ap = permutedColumns(a, k, kcMax);
+            RowKernels.parallelBlocks(n, cw, (t, from, to) -> {
                 Scratch s = Scratch.get();
-                for (int k0 = 0; k0 < k; k0 += CHUNK_IN) {
-                    int kc = Math.min(CHUNK_IN, k - k0);
+                for (int k0 = 0; k0 < k; k0 += kcMax) {
+                    int kc = Math.min(kcMax, k - k0);
                     int ld = even(kc);
                     for (int j = from; j < to; j++) {
                         src.widen((long) j * src.ld + k0, kc, s, (j - from) * ld);
@@ -87,12 +105,12 @@ final class Bf16Gemm {
             });
         } else {
             // W's columns are C's: a chunk is a block of columns, computed permuted into scratch and put back in place
-            RowKernels.parallelBlocks(n, CHUNK_OUT, (t, from, to) -> {
+            RowKernels.parallelBlocks(n, cw, (t, from, to) -> {
                 Scratch s = Scratch.get();
                 int width = to - from;
                 int ld = even(width);
-                for (int k0 = 0; k0 < k; k0 += CHUNK_IN) {
-                    int kc = Math.min(CHUNK_IN, k - k0);
+                for (int k0 = 0; k0 < k; k0 += kcMax) {
+                    int kc = Math.min(kcMax, k - k0);
                     for (int i = 0; i < kc; i++) {
                         src.widen((long) (k0 + i) * src.ld + from, width, s, i * ld);
                     }
@@ -143,7 +161,7 @@ final class Bf16Gemm {
     }
 
     /** A's columns permuted per input chunk as the widened segments of W's rows are. */
-    private static INDArray permutedColumns(INDArray a, int k) {
+    private static INDArray permutedColumns(INDArray a, int k, int kcMax) {
         int m = (int) a.size(0);
         float[] row = new float[k];
         float[] out = new float[k];
@@ -152,8 +170,8 @@ final class Bf16Gemm {
         FloatBuffer to = buffer(ap, (long) m * k);
         for (int r = 0; r < m; r++) {
             from.get((int) (r * NdThreads.ld(a)), row, 0, k);
-            for (int k0 = 0; k0 < k; k0 += CHUNK_IN) {
-                int kc = Math.min(CHUNK_IN, k - k0);
+            for (int k0 = 0; k0 < k; k0 += kcMax) {
+                int kc = Math.min(kcMax, k - k0);
                 for (int x = 0; x < kc; x++) {
                     out[k0 + permuted(x, kc)] = row[k0 + x];
                 }
@@ -221,7 +239,7 @@ final class Bf16Gemm {
         final LongBuffer chunkLongs = new LongPointer(chunk).capacity(FLOATS / 2).asBuffer();
         final FloatPointer out = new FloatPointer((long) MAX_ROWS * CHUNK_OUT);
         final FloatBuffer outFloats = out.capacity((long) MAX_ROWS * CHUNK_OUT).asBuffer();
-        final long[] in = new long[Math.max(CHUNK_OUT, CHUNK_IN) / 4];
+        final long[] in = new long[Math.max(CHUNK_OUT, MAX_IN) / 4];
         final long[] lo = new long[in.length];
         final long[] hi = new long[in.length];
         final float[] row = new float[CHUNK_OUT];

@@ -138,6 +138,113 @@ final class RowKernels {
     }
 
     /**
+     * RMSNorm of each row of x [rows, d]: rstd = 1 / sqrt(mean(x^2) + eps), xhat = x rstd, out = xhat gain; the mean
+     * summed in double (fp32 or fp64 arrays, contiguous). One pass per row instead of six ND4J ops over the array.
+     */
+    static void rmsNorm(INDArray x, INDArray gain, INDArray xhat, INDArray rstd, INDArray out, double eps) {
+        Rows in = new Rows(x);
+        Rows xh = new Rows(xhat);
+        Rows o = new Rows(out);
+        Rows rs = new Rows(rstd.reshape(rstd.length(), 1));
+        int d = in.d;
+        double[] g = gain.toDoubleVector();
+        parallelBlocks((int) x.size(0), BLOCK_ROWS, (block, from, to) -> {
+            double[] row = new double[d];
+            double[] hat = new double[d];
+            double[] res = new double[d];
+            float[] tmp = new float[d];
+            for (int r = from; r < to; r++) {
+                in.get(r, row, tmp);
+                double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                int j = 0;
+                for (; j + 3 < d; j += 4) {
+                    s0 += row[j] * row[j];
+                    s1 += row[j + 1] * row[j + 1];
+                    s2 += row[j + 2] * row[j + 2];
+                    s3 += row[j + 3] * row[j + 3];
+                }
+                for (; j < d; j++) {
+                    s0 += row[j] * row[j];
+                }
+                double inv = 1.0 / Math.sqrt((s0 + s1 + s2 + s3) / d + eps);
+                for (j = 0; j < d; j++) {
+                    hat[j] = row[j] * inv;
+                    res[j] = hat[j] * g[j];
+                }
+                xh.put(r, hat, tmp);
+                o.put(r, res, tmp);
+                rs.putScalar(r, inv);
+            }
+        });
+    }
+
+    /**
+     * Attention of one new position for every row: query head h of {@code qkv} [rows, (heads + 2 kv) dh] (fp32,
+     * contiguous) against key/value head h / (heads / kv) of the caches [rows, kv, positions, dh] at positions 0..pos:
+     * softmax(q k^T scale) v into {@code att} [rows, heads dh]. Rows are spread over the threads; each row is computed
+     * by one thread in a fixed order. Replaces about ten ND4J ops per key/value head and layer.
+     */
+    static void attendStep(INDArray qkv, INDArray keys, INDArray values, INDArray att, int heads, int kv, int dh, int pos,
+                           double scale) {
+        Rows q = new Rows(qkv);
+        Rows out = new Rows(att);
+        FloatBuffer kb = floats(keys);
+        FloatBuffer vb = floats(values);
+        int positions = (int) keys.size(2);
+        int group = heads / kv;
+        int n = pos + 1;
+        parallelBlocks((int) qkv.size(0), 1, (block, from, to) -> {
+            float[] qRow = new float[q.d];
+            float[] oRow = new float[out.d];
+            float[] k = new float[n * dh];
+            float[] v = new float[n * dh];
+            double[] p = new double[n];
+            for (int r = from; r < to; r++) {
+                q.f.get(q.off + r * q.d, qRow, 0, q.d);
+                for (int j = 0; j < kv; j++) {
+                    int base = (r * kv + j) * positions * dh;
+                    kb.get(base, k, 0, n * dh);
+                    vb.get(base, v, 0, n * dh);
+                    for (int g = 0; g < group; g++) {
+                        int h = j * group + g;
+                        int qa = h * dh;
+                        double max = Double.NEGATIVE_INFINITY;
+                        for (int t = 0; t < n; t++) {
+                            float dot = 0;
+                            for (int i = 0; i < dh; i++) {
+                                dot += qRow[qa + i] * k[t * dh + i];
+                            }
+                            p[t] = dot * scale;
+                            max = Math.max(max, p[t]);
+                        }
+                        double sum = 0;
+                        for (int t = 0; t < n; t++) {
+                            p[t] = Math.exp(p[t] - max);
+                            sum += p[t];
+                        }
+                        for (int i = 0; i < dh; i++) {
+                            double acc = 0;
+                            for (int t = 0; t < n; t++) {
+                                acc += p[t] * v[t * dh + i];
+                            }
+                            oRow[qa + i] = (float) (acc / sum);
+                        }
+                    }
+                }
+                out.f.put(out.off + r * out.d, oRow, 0, out.d);
+            }
+        });
+    }
+
+    /** A whole fp32 array's values (not a view). */
+    private static FloatBuffer floats(INDArray a) {
+        if (a.dataType() != DataType.FLOAT || a.isView() || a.ordering() != 'c') {
+            throw new IllegalArgumentException("kernel needs a whole contiguous fp32 array, got " + a.shapeInfoToString());
+        }
+        return a.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+    }
+
+    /**
      * Rotary embedding of one position for every row of {@code qkv} [rows, width] (fp32, contiguous), in place: the
      * first {@code heads} heads of {@code dh} values, each (x1, x2) halves -> (x1 cos - x2 sin, x2 cos + x1 sin), the
      * same fp32 operations, in the same order, as {@code TransformerLm.rope}.

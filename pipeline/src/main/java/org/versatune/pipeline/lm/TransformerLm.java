@@ -465,6 +465,15 @@ public final class TransformerLm {
         out.assign(xhat).muliRowVector(gain);
     }
 
+    /** {@link #norm} for a generation step: RMSNorm in one pass over the rows when {@code rowKernel}. */
+    private void stepNorm(INDArray x, INDArray gain, INDArray bias, INDArray xhat, INDArray rstd, INDArray out, boolean rowKernel) {
+        if (rowKernel && cfg.llama() != null) {
+            RowKernels.rmsNorm(x, gain, xhat, rstd, out, cfg.llama().normEps());
+        } else {
+            norm(x, gain, bias, xhat, rstd, out);
+        }
+    }
+
     private void normBackward(INDArray dOut, INDArray xhat, INDArray rstd, INDArray gain, INDArray gGain, INDArray gBias,
                               INDArray dxAcc) {
         if (cfg.llama() == null) {
@@ -996,9 +1005,11 @@ public final class TransformerLm {
         int heads = cfg.heads();
         int kv = cfg.kvHeads();
         int dh = cfg.headDim();
+        // one new position per row: attention and RMSNorm as single passes over the rows (fp32 on the CPU)
+        boolean rowKernels = HOST_KERNELS && dtype == DataType.FLOAT;
         for (int l = 0; l < cfg.layers(); l++) {
             Weights.Block p = block(l, rows);
-            norm(c.x, p.ln1G, p.ln1B, c.xhat, c.rstd, c.hBuf);
+            stepNorm(c.x, p.ln1G, p.ln1B, c.xhat, c.rstd, c.hBuf, rowKernels);
             mm(c.hBuf, false, p.wqkv, false, c.qkv, 0);
             addBias(c.qkv, p.bqkv);
             if (c.qkXhat != null) {
@@ -1012,7 +1023,9 @@ public final class TransformerLm {
             INDArray q3 = c.qkv.reshape('c', rows, heads + 2 * kv, dh);
             c.k[l].get(all(), all(), point(pos), all()).assign(q3.get(all(), interval(heads, heads + kv), all()));
             c.v[l].get(all(), all(), point(pos), all()).assign(q3.get(all(), interval(heads + kv, heads + 2 * kv), all()));
-            if (kv == heads) {
+            if (rowKernels) {
+                RowKernels.attendStep(c.qkv, c.k[l], c.v[l], c.att, heads, kv, dh, pos, 1.0 / Math.sqrt(dh));
+            } else if (kv == heads) {
                 attendStep(q3.get(all(), interval(0, heads), all()).reshape(rows, heads, 1, dh),
                         c.k[l].get(all(), all(), interval(0, pos + 1), all()), c.v[l].get(all(), all(), interval(0, pos + 1), all()),
                         c.att.reshape('c', rows, heads, 1, dh), rows * heads);
@@ -1030,7 +1043,7 @@ public final class TransformerLm {
             }
             mm(c.att, false, p.wo, false, c.x, 1);
             addBias(c.x, p.bo);
-            norm(c.x, p.ln2G, p.ln2B, c.xhat, c.rstd, c.hBuf);
+            stepNorm(c.x, p.ln2G, p.ln2B, c.xhat, c.rstd, c.hBuf, rowKernels);
             mm(c.hBuf, false, p.w1, false, c.u, 0);
             addBias(c.u, p.b1);
             if (cfg.llama() != null) {
@@ -1041,7 +1054,7 @@ public final class TransformerLm {
             mm(c.s, false, p.w2, false, c.x, 1);
             addBias(c.x, p.b2);
         }
-        norm(c.x, lnfG, lnfB, c.xhat, c.rstd, c.hBuf);
+        stepNorm(c.x, lnfG, lnfB, c.xhat, c.rstd, c.hBuf, rowKernels);
         project(c.hBuf, c.logits, true);
         return c.logits;
     }
