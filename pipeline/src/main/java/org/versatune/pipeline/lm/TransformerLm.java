@@ -1005,8 +1005,9 @@ public final class TransformerLm {
         int heads = cfg.heads();
         int kv = cfg.kvHeads();
         int dh = cfg.headDim();
-        // one new position per row: attention and RMSNorm as single passes over the rows (fp32 on the CPU)
-        boolean rowKernels = HOST_KERNELS && dtype == DataType.FLOAT;
+        // a few rows (fp32 on the CPU): attention and RMSNorm as single passes over the rows, not ND4J ops whose
+        // per-call cost dominates at this size; more rows keep the batched products
+        boolean rowKernels = HOST_KERNELS && dtype == DataType.FLOAT && rows < 4 * NdThreads.GEMM_MIN_TILE;
         for (int l = 0; l < cfg.layers(); l++) {
             Weights.Block p = block(l, rows);
             stepNorm(c.x, p.ln1G, p.ln1B, c.xhat, c.rstd, c.hBuf, rowKernels);
