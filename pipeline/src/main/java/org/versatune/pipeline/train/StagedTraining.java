@@ -57,6 +57,7 @@ public final class StagedTraining {
     public static final String STAGE = "train";
     public static final String STAGE_PART = "train-stage";
     public static final String HISTORY = "weight-history";
+    static final String SFT_TOKENS = "sft-tokens.json";
     private static final Logger LOG = LoggerFactory.getLogger(StagedTraining.class);
 
     /** What to train. Strategy or weights file as for compose; {@code reweight} null = versatune.train.reweight. */
@@ -167,6 +168,19 @@ public final class StagedTraining {
 
         String path(String child) {
             return new Path(run, child).toString();
+        }
+
+        /** Tokens trained over the stages, or null when a stage ran in a build that did not count them. */
+        Long tokensTrained(int stages) {
+            long sum = 0;
+            for (int k = 1; k <= stages; k++) {
+                String file = "stage-" + k + "/" + SFT_TOKENS;
+                if (!exists(file)) {
+                    return null;
+                }
+                sum += ((Number) Json.readMap(conf, path(file)).get("tokens")).longValue();
+            }
+            return sum;
         }
 
         boolean exists(String child) {
@@ -292,6 +306,10 @@ public final class StagedTraining {
             stats.put("stages", in.stages());
             stats.put("stage_size", in.size());
             stats.put("steps", at.step());
+            Long tokens = tokensTrained(in.stages());
+            if (tokens != null) {
+                stats.put("tokens_trained", tokens);
+            }
             stats.put("initial_weights", initial.getValue().toMap());
             stats.put("final_weights", domains.toMap(at.weights()));
             stats.put("reference_losses", domains.toMap(in.reference()));
@@ -337,6 +355,9 @@ public final class StagedTraining {
                     partitions, Seeds.derive(seed, "stage", k)).persist(StorageLevel.MEMORY_AND_DISK());
             DataParallelTrainer.Options o = DataParallelTrainer.Options.of(spark, lmTrain, partitions, seed, "stage-" + k, at.step());
             long stageSteps = DataParallelTrainer.stepsPerEpoch(data, current.config(), o) * t.getInt("epochs-per-stage");
+            // the tokens this stage trains on, for the SFT-to-pretraining ratio a run is read against
+            long stageTokens = data.map(e -> (long) e.tokens().length).fold(0L, Long::sum) * t.getInt("epochs-per-stage");
+            Json.write(conf, out.path(SFT_TOKENS), Map.of("tokens", stageTokens));
             long totalSteps = at.totalSteps() > 0 ? at.totalSteps() : stageSteps * in.stages();
             Optimizer.Schedule sched = schedule(settings, totalSteps);
             DataParallelTrainer.State state = new DataParallelTrainer.State(current.params(),

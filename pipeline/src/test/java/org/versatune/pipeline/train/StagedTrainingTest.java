@@ -86,6 +86,14 @@ class StagedTrainingTest {
         @SuppressWarnings("unchecked")
         Map<String, Number> fin = (Map<String, Number>) stats.get("final_weights");
         assertThat(fin.values().stream().mapToDouble(Number::doubleValue).sum()).isCloseTo(1.0, within(1e-9));
+        // the tokens trained: each stage's count, summed (every record holds at least its prompt and an end token)
+        long tokens = 0;
+        for (int k = 1; k <= 3; k++) {
+            tokens += ((Number) Json.readMap(new Configuration(), straight + "/stage-" + k + "/" + StagedTraining.SFT_TOKENS)
+                    .get("tokens")).longValue();
+        }
+        assertThat(tokens).isGreaterThan(2L * ((Number) stats.get("stage_size")).longValue() * 3);
+        assertThat(((Number) stats.get("tokens_trained")).longValue()).isEqualTo(tokens);
 
         // a crash after stage 2 committed (stage 3 and the run's own outputs lost): --resume ends identically
         String crashed = dir.resolve("crashed").toString();
@@ -98,6 +106,7 @@ class StagedTrainingTest {
                 .hasMessageContaining("--resume");
         Map<String, Object> resumed = StagedTraining.run(spark, S, request("uniform", null, null), crashed, false, true);
         assertThat(resumed.get("final_weights")).isEqualTo(stats.get("final_weights"));
+        assertThat(resumed.get("tokens_trained")).isEqualTo(stats.get("tokens_trained"));
         assertThat(params(crashed + "/model")).isEqualTo(params(straight + "/model"));
 
         // a crash inside stage 3 after an in-stage checkpoint: the stage continues from it, same end
