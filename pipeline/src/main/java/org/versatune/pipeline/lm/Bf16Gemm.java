@@ -69,6 +69,11 @@ final class Bf16Gemm {
         return TransformerLm.HOST_KERNELS && w.dataType() == DataType.BFLOAT16 && a.dataType() == DataType.FLOAT;
     }
 
+    /** True when W's values lie within one NIO buffer's reach (2^31 - 1 bytes), which the widening reads through. */
+    static boolean reaches(INDArray w) {
+        return 2 * ((w.size(0) - 1) * NdThreads.ld(w) + w.size(1)) <= Integer.MAX_VALUE;
+    }
+
     /** C = A·op(W) + beta C: A [m, k] fp32, W [k, n] (or [n, k] when {@code tw}) BF16 with contiguous rows, C [m, n]. */
     static void gemm(INDArray a, INDArray w, boolean tw, INDArray c, double beta) {
         int m = (int) c.size(0);
@@ -78,9 +83,13 @@ final class Bf16Gemm {
             throw new IllegalArgumentException("shapes " + a.shapeInfoToString() + " x " + w.shapeInfoToString() + (tw ? "^T" : "")
                     + " -> " + c.shapeInfoToString());
         }
-        if (!applies(a, w) || a.stride(1) != 1 && k > 1 || c.stride(1) != 1 && n > 1 || w.stride(1) != 1 && w.size(1) > 1) {
-            throw new IllegalArgumentException("BF16 product needs row-major fp32 A and C and BF16 W, got " + a.dataType()
-                    + ", " + w.dataType() + ", " + c.dataType());
+        if (!applies(a, w) || c.dataType() != DataType.FLOAT || a.stride(1) != 1 && k > 1 || c.stride(1) != 1 && n > 1
+                || w.stride(1) != 1 && w.size(1) > 1 || NdThreads.ld(a) < k || NdThreads.ld(c) < n || !reaches(w)) {
+            throw new IllegalArgumentException("BF16 product needs row-major fp32 A and C and BF16 W within 2 GB, got "
+                    + a.shapeInfoToString() + ", " + w.shapeInfoToString() + ", " + c.shapeInfoToString());
+        }
+        if (beta != 0 && beta != 1) {
+            throw new IllegalArgumentException("beta is 0 or 1, not " + beta);
         }
         if (m > Scratch.MAX_ROWS) {
             throw new IllegalArgumentException(m + " rows: BF16 chunk products take at most " + Scratch.MAX_ROWS);
@@ -134,15 +143,20 @@ final class Bf16Gemm {
             NdThreads.blas(m, n, k, a, lda, false, b, ldb, tb, beta, c, ldc);
             return;
         }
+        // the pointers belong to this call's thread: their positions move row by row and are put back
+        long a0 = a.position();
+        long c0 = c.position();
         for (int r = 0; r < m; r++) {
-            FloatPointer x = new FloatPointer(a).position(a.position() + r * lda);
-            FloatPointer y = new FloatPointer(c).position(c.position() + r * ldc);
+            a.position(a0 + r * lda);
+            c.position(c0 + r * ldc);
             if (tb) {
-                cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, 1f, b, (int) ldb, x, 1, (float) beta, y, 1);
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, 1f, b, (int) ldb, a, 1, (float) beta, c, 1);
             } else {
-                cblas_sgemv(CblasRowMajor, CblasTrans, k, n, 1f, b, (int) ldb, x, 1, (float) beta, y, 1);
+                cblas_sgemv(CblasRowMajor, CblasTrans, k, n, 1f, b, (int) ldb, a, 1, (float) beta, c, 1);
             }
         }
+        a.position(a0);
+        c.position(c0);
     }
 
     private static int even(int x) {
@@ -194,9 +208,6 @@ final class Bf16Gemm {
         Source(INDArray w) {
             ld = NdThreads.ld(w);
             long values = (w.size(0) - 1) * ld + w.size(1);
-            if (values > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException("a BF16 matrix of " + values + " values is beyond one buffer's reach");
-            }
             Pointer p = w.data().addressPointer();   // a view's buffer starts at its first element
             shorts = new BytePointer(p).capacity(2 * values).asByteBuffer().order(ByteOrder.nativeOrder()).asShortBuffer();
             for (int v = 0; v < 4; v++) {

@@ -7,6 +7,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 import java.util.stream.IntStream;
 
 /**
@@ -194,11 +195,13 @@ final class RowKernels {
         int group = heads / kv;
         int n = pos + 1;
         parallelBlocks((int) qkv.size(0), 1, (block, from, to) -> {
-            float[] qRow = new float[q.d];
-            float[] oRow = new float[out.d];
-            float[] k = new float[n * dh];
-            float[] v = new float[n * dh];
-            double[] p = new double[n];
+            AttendScratch sc = AttendScratch.MINE.get().fit(q.d, out.d, n * dh, dh);
+            float[] qRow = sc.q;
+            float[] oRow = sc.out;
+            float[] k = sc.k;
+            float[] v = sc.v;
+            double[] p = sc.p;
+            double[] acc = sc.acc;
             for (int r = from; r < to; r++) {
                 q.f.get(q.off + r * q.d, qRow, 0, q.d);
                 for (int j = 0; j < kv; j++) {
@@ -222,18 +225,53 @@ final class RowKernels {
                             p[t] = Math.exp(p[t] - max);
                             sum += p[t];
                         }
-                        for (int i = 0; i < dh; i++) {
-                            double acc = 0;
-                            for (int t = 0; t < n; t++) {
-                                acc += p[t] * v[t * dh + i];
+                        Arrays.fill(acc, 0, dh, 0.0);
+                        for (int t = 0; t < n; t++) {
+                            double pt = p[t];
+                            int vt = t * dh;
+                            for (int i = 0; i < dh; i++) {
+                                acc[i] += pt * v[vt + i];
                             }
-                            oRow[qa + i] = (float) (acc / sum);
+                        }
+                        for (int i = 0; i < dh; i++) {
+                            oRow[qa + i] = (float) (acc[i] / sum);
                         }
                     }
                 }
                 out.f.put(out.off + r * out.d, oRow, 0, out.d);
             }
         });
+    }
+
+    /** A thread's arrays for {@link #attendStep}, grown as positions accumulate, not allocated per row and layer. */
+    private static final class AttendScratch {
+        static final ThreadLocal<AttendScratch> MINE = ThreadLocal.withInitial(AttendScratch::new);
+        float[] q = new float[0];
+        float[] out = new float[0];
+        float[] k = new float[0];
+        float[] v = new float[0];
+        double[] p = new double[0];
+        double[] acc = new double[0];
+
+        AttendScratch fit(int qWidth, int outWidth, int keyValues, int dh) {
+            if (q.length < qWidth) {
+                q = new float[qWidth];
+            }
+            if (out.length < outWidth) {
+                out = new float[outWidth];
+            }
+            if (k.length < keyValues) {
+                k = new float[keyValues];
+                v = new float[keyValues];
+            }
+            if (p.length < keyValues / dh) {
+                p = new double[keyValues / dh];
+            }
+            if (acc.length < dh) {
+                acc = new double[dh];
+            }
+            return this;
+        }
     }
 
     /** A whole fp32 array's values (not a view). */

@@ -163,7 +163,8 @@ public final class TransformerLm {
 
     /** BF16 weights multiplied by few enough rows that widening them whole would cost more than the products. */
     private boolean narrowProducts(long rows) {
-        return stored16 && params.dataType() == DataType.BFLOAT16 && HOST_KERNELS && rows < 4 * NdThreads.GEMM_MIN_TILE;
+        return stored16 && params.dataType() == DataType.BFLOAT16 && HOST_KERNELS && rows < 4 * NdThreads.GEMM_MIN_TILE
+                && Bf16Gemm.reaches(w.head != null ? w.head : w.tokEmb);
     }
 
     /** out = the token embedding rows of {@code tokens}. */

@@ -22,7 +22,10 @@ class Bf16GemmTest {
     @Test
     void matchesTheWidenedProductInEveryShapeAndAlignment() {
         Random rnd = new Random(7);
-        int[][] shapes = {{1, 5, 3}, {3, 1030, 131}, {8, 896, 259}, {64, 130, 1027}, {2, 4, 4}, {5, 517, 7}};
+        // sgemv rows (up to 16) and sgemm rows, one and several input chunks (beta carried across them), a full
+        // scratch of 128 rows
+        int[][] shapes = {{1, 5, 3}, {3, 1030, 131}, {8, 896, 259}, {64, 130, 1027}, {2, 4, 4}, {5, 517, 7},
+                {40, 2100, 300}, {128, 300, 2100}};
         for (int[] s : shapes) {
             int m = s[0], k = s[1], n = s[2];
             for (boolean tw : new boolean[]{false, true}) {
@@ -46,6 +49,26 @@ class Bf16GemmTest {
                 }
             }
         }
+    }
+
+    @Test
+    void readsAndWritesViewsThroughTheirLeadingDimensions() {
+        Random rnd = new Random(5);
+        INDArray w = bf16View(rnd, 300, 90, 1);
+        INDArray bigA = Nd4j.rand(DataType.FLOAT, 20, 310);
+        INDArray bigC = Nd4j.rand(DataType.FLOAT, 20, 100);
+        INDArray a = bigA.get(interval(2, 12), interval(5, 305));        // [10, 300], rows 310 apart
+        INDArray c = bigC.get(interval(3, 13), interval(7, 97));         // [10, 90], rows 100 apart
+        INDArray before = bigC.dup();
+        Bf16Gemm.gemm(a, w, false, c, 1);
+        INDArray want = a.castTo(DataType.DOUBLE).mmul(w.castTo(DataType.DOUBLE)).addi(before.get(interval(3, 13), interval(7, 97)).castTo(DataType.DOUBLE));
+        assertThat(c.castTo(DataType.DOUBLE).sub(want).amaxNumber().doubleValue()).isLessThan(1e-4);
+        // nothing outside the view changed
+        INDArray outside = bigC.dup();
+        outside.get(interval(3, 13), interval(7, 97)).assign(0);
+        INDArray outsideBefore = before.dup();
+        outsideBefore.get(interval(3, 13), interval(7, 97)).assign(0);
+        assertThat(outside).isEqualTo(outsideBefore);
     }
 
     @Test

@@ -143,4 +143,35 @@ class TransformerLmTest {
         assertThat(inc[0]).isCloseTo(full[0], within(1e-9));
         assertThat(inc[1]).isCloseTo(full[1], within(1e-9));
     }
+
+    /** In fp32 a generation step takes the Java row kernels (rotation, RMSNorm, attention): every row against the forward pass. */
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void fp32StepsOfSeveralRowsMatchTheFullForwardPass(LmConfig shape) {
+        TransformerLm m = TransformerLm.initialise(shape, 7, DataType.FLOAT);
+        m.params().addi(Nd4j.rand(DataType.FLOAT, m.params().length()).subi(0.5).muli(0.2));
+        int rows = 3;
+        Batch b = randomBatch(shape, rows, 6, 17, false);
+        double[] full = m.score(b, new double[rows]);
+        TransformerLm.KvCache cache = m.newCache(rows);
+        double[] inc = new double[rows];
+        for (int t = 0; t < 6; t++) {
+            int[] tok = new int[rows];
+            for (int r = 0; r < rows; r++) {
+                tok[r] = b.tokens()[r * 6 + t];
+            }
+            INDArray logits = m.step(cache, tok, t);
+            for (int r = 0; r < rows; r++) {
+                double max = logits.getRow(r).maxNumber().doubleValue();
+                double z = 0;
+                for (int v = 0; v < shape.vocabSize(); v++) {
+                    z += Math.exp(logits.getDouble(r, v) - max);
+                }
+                inc[r] -= logits.getDouble(r, b.targets()[r * 6 + t]) - max - Math.log(z);
+            }
+        }
+        for (int r = 0; r < rows; r++) {
+            assertThat(inc[r]).as("row %d", r).isCloseTo(full[r], within(1e-3));
+        }
+    }
 }
