@@ -44,13 +44,16 @@ for name in $bases; do
     VERSATUNE_JAVA_OPTS="$opts" ./versatune pretrain --conf conf/base.conf --input "$data/pretrain" --mix "${MIX[$name]}" \
       --output "${BASE[$name]}" --resume ${SHAPE[$name]}
   fi
+  # a probe that finished in an earlier session is kept (a re-run resumes; it never overwrites a finished output)
+  [ -f "$work/$name/probe-$samples/distribution.json" ] || \
   VERSATUNE_JAVA_OPTS="$opts" ./versatune probe --model "${BASE[$name]}" --classifier "$clf" --samples "$samples" \
     --calibration "$data/pretrain" --output "$work/$name/probe-$samples"
   # the first-token estimate again from the held-out documents alone (the same samples)
+  [ -f "$work/$name/probe-$samples-heldout-reference/distribution.json" ] || \
   VERSATUNE_JAVA_OPTS="$opts" ./versatune probe --model "${BASE[$name]}" --classifier "$clf" \
     --samples-input "$work/$name/probe-$samples"/samples/domain=*/*.parquet --calibration "$data/pretrain" \
     --set versatune.probe.first-token.include-trained=false --output "$work/$name/probe-$samples-heldout-reference"
-  if [ "$name" = llama ]; then
+  if [ "$name" = llama ] && [ ! -f "$work/llama/probe-$samples-imported/distribution.json" ]; then
     # the round trip: out as a Hugging Face folder, back in (an import records no layout: it is named), the same samples
     rm -rf "$work/llama/hf" "$work/llama/imported" "$work/llama/probe-$samples-imported"
     ./versatune export --model "${BASE[llama]}" --output "$work/llama/hf"
