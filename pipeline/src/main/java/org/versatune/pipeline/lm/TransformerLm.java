@@ -993,16 +993,16 @@ public final class TransformerLm {
         }
         int rows = c.rows;
         embedRows(tokens, c.x);
-        if (posEmb != null) {
-            c.x.addiRowVector(posEmb.getRow(pos));
-        } else {
-            c.cos.assign(0).addiRowVector(ropeCos.getRow(pos));
-            c.sin.assign(0).addiRowVector(ropeSin.getRow(pos));
-        }
         // one position for every row: the rotation in one pass over the rows, not five ND4J ops per head
         boolean rowRope = c.cos != null && HOST_KERNELS && dtype == DataType.FLOAT;
         float[] cosPos = rowRope ? ropeCos.getRow(pos).toFloatVector() : null;
         float[] sinPos = rowRope ? ropeSin.getRow(pos).toFloatVector() : null;
+        if (posEmb != null) {
+            c.x.addiRowVector(posEmb.getRow(pos));
+        } else if (!rowRope) {
+            c.cos.assign(0).addiRowVector(ropeCos.getRow(pos));
+            c.sin.assign(0).addiRowVector(ropeSin.getRow(pos));
+        }
         int heads = cfg.heads();
         int kv = cfg.kvHeads();
         int dh = cfg.headDim();
