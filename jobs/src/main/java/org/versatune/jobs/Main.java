@@ -17,6 +17,7 @@ import org.versatune.jobs.commands.ExportCommand;
 import org.versatune.jobs.commands.GenerateCommand;
 import org.versatune.jobs.commands.ImportCommand;
 import org.versatune.jobs.commands.ExperimentCommand;
+import org.versatune.jobs.commands.MapCommand;
 import org.versatune.jobs.commands.ReportCommand;
 import org.versatune.jobs.commands.ScoreCommand;
 import org.versatune.jobs.commands.IngestCommand;
@@ -33,7 +34,7 @@ import java.io.StringWriter;
  */
 @Command(name = "versatune", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Domain-aware SFT data composition and staged training on Spark (VersaTune).",
-        subcommands = {IngestCommand.class, ClassifierCommand.class, ClassifyCommand.class, PretrainCommand.class, EvaluateCommand.class, ScoreCommand.class, GenerateCommand.class, ImportCommand.class, ExportCommand.class, ProbeCommand.class, ComposeCommand.class, ReferenceCommand.class, TrainCommand.class, ExperimentCommand.class, ReportCommand.class, BenchCommand.class, DemoCommand.class})
+        subcommands = {IngestCommand.class, ClassifierCommand.class, ClassifyCommand.class, PretrainCommand.class, EvaluateCommand.class, ScoreCommand.class, GenerateCommand.class, ImportCommand.class, ExportCommand.class, ProbeCommand.class, ComposeCommand.class, ReferenceCommand.class, TrainCommand.class, ExperimentCommand.class, ReportCommand.class, MapCommand.class, BenchCommand.class, DemoCommand.class})
 public final class Main {
     /** Full traces of failures, for the log file (outside org.versatune, so not on the console). */
     private static final Logger TRACE = LoggerFactory.getLogger("versatune.trace");

@@ -477,7 +477,7 @@ public final class ExperimentReport {
         return v != null && Double.isFinite(v) ? String.format(Locale.ROOT, "%.4f", v) : "-";
     }
 
-    private static String esc(String s) {
+    static String esc(String s) {
         return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
     }
 }
