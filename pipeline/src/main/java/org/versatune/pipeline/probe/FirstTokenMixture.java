@@ -243,6 +243,11 @@ public final class FirstTokenMixture {
         return null;
     }
 
+    /** Mean tokens per unit the model starts after its prefix, per domain of the reference (packed layouts: per document). */
+    public double[] unitLength(List<Document> docs) {
+        return count(docs).windowLength();
+    }
+
     /** Token shares of the mixture behind {@code p}, with a bootstrap interval of {@code draws} draws. */
     public Result estimate(double[] p, List<Document> docs, int draws, long seed) {
         if (p.length != vocab) {

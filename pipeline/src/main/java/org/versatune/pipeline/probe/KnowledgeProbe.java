@@ -198,11 +198,15 @@ public final class KnowledgeProbe {
                 reference = ProbeCalibration.reference(spark, settings, texts, model.tokenizer(), seed);
                 noFirstToken = FirstTokenMixture.missingDomain(reference, domains);
             }
+            boolean documentOpenings = layout != null && layout != Layout.WINDOW_BOS;
+            double[] documentLength = null;
             if (noFirstToken == null) {
                 spark.sparkContext().setJobDescription("probe: first-token estimate");
-                firstToken = new FirstTokenMixture(domains.size(), model.config().vocabSize(), model.config().context(), layout)
-                        .estimate(FirstTokenMixture.firstTokenDistribution(model, layout), reference, probe.getInt("interval-draws"),
-                                Seeds.derive(seed, "first-token"));
+                FirstTokenMixture mixture = new FirstTokenMixture(domains.size(), model.config().vocabSize(),
+                        model.config().context(), layout);
+                documentLength = documentOpenings ? mixture.unitLength(reference) : null;
+                firstToken = mixture.estimate(FirstTokenMixture.firstTokenDistribution(model, layout), reference,
+                        probe.getInt("interval-draws"), Seeds.derive(seed, "first-token"));
                 evidence.put("first_token", "ran on " + reference.size() + " reference documents, reading "
                         + (layout == Layout.WINDOW_BOS ? "window openings after the begin token" : "document openings after "
                         + (layout == Layout.PACKED_EOS ? "the end token" : "the end and begin tokens")));
@@ -215,7 +219,7 @@ public final class KnowledgeProbe {
             }
             ProbeDistribution.Result result = ProbeDistribution.build(domains, new ProbeDistribution.Evidence(
                     new Quantifiers.Labels(label, post), cal, firstToken, model == null ? null : noFirstToken, confusion,
-                    priors(metrics, domains)), probe, Seeds.derive(seed, "interval"));
+                    priors(metrics, domains), documentOpenings, documentLength), probe, Seeds.derive(seed, "interval"));
             Map<String, Object> dist = result.toJson();
             Map<String, Object> used = new LinkedHashMap<>();
             used.put("samples", samples);

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * The probe's estimate from its evidence: every estimator that can run on it gives shares with bootstrap intervals,
@@ -32,7 +33,32 @@ public final class ProbeDistribution {
      * training class shares, each null when unknown.
      */
     public record Evidence(Quantifiers.Labels samples, ProbeCalibration.Result calibration, FirstTokenMixture.Result firstToken,
-                           String firstTokenMissing, double[][] confusion, double[] priors) {
+                           String firstTokenMissing, double[][] confusion, double[] priors, boolean documentOpenings,
+                           double[] documentLength) {
+        /** Samples that open windows (window-bos, or a layout not known): their shares are token shares as they stand. */
+        public Evidence(Quantifiers.Labels samples, ProbeCalibration.Result calibration, FirstTokenMixture.Result firstToken,
+                        String firstTokenMissing, double[][] confusion, double[] priors) {
+            this(samples, calibration, firstToken, firstTokenMissing, confusion, priors, false, null);
+        }
+
+        /**
+         * What the estimates from samples become: under a packed layout the samples open documents, so their shares are
+         * document shares, turned into token shares by the reference text's mean document length per domain (where
+         * there is a reference text); otherwise as they stand.
+         */
+        UnaryOperator<double[]> toTokenShares() {
+            return documentLength == null ? UnaryOperator.identity() : s -> FirstTokenMixture.tokenShares(s, documentLength);
+        }
+
+        /** What an estimate from samples is a share of, written beside it. */
+        String samplesRead() {
+            return !documentOpenings ? "tokens as they stand (the samples open windows, whose shares are token shares, "
+                    + "or the model's layout is not known)"
+                    : documentLength != null ? "tokens (the samples open documents: their document shares times the "
+                    + "reference text's mean document length per domain, renormalised)"
+                    : "documents (the samples open documents, and no reference text gives the lengths that would turn "
+                    + "document shares into token shares)";
+        }
     }
 
     /** One way to turn the evidence into domain shares. */
@@ -57,7 +83,7 @@ public final class ProbeDistribution {
 
         public Quantifiers.Estimate estimate(Evidence e, Quantifiers q, int draws, long seed) {
             return q.bootstrap(method, e.samples(), e.calibration() == null ? null : e.calibration().rows(), draws,
-                    Seeds.derive(seed, "bootstrap", method.id()), true, true);
+                    Seeds.derive(seed, "bootstrap", method.id()), true, true, e.toTokenShares());
         }
     }
 
@@ -189,6 +215,13 @@ public final class ProbeDistribution {
                 json.put("effective_draws", Math.round(f.effectiveDraws()));
                 json.put("reference_documents", perDomain(domains, f.documents()));
                 json.put("reference_windows", perDomain(domains, f.windows()));
+            } else {
+                json.put("shares_of", ev.samplesRead());
+                if (ev.documentLength() != null) {
+                    FromSamples s = (FromSamples) est;
+                    json.put("document_shares", domains.toMap(q.estimate(s.method(), ev.samples(),
+                            ev.calibration() == null ? null : ev.calibration().rows())));
+                }
             }
             estimates.put(est.id(), json);
         }
@@ -212,7 +245,7 @@ public final class ProbeDistribution {
             calibration = ev.calibration().toJson(domains);
             // how much of the interval is the calibration's: the estimate from samples with the samples held fixed
             Quantifiers.Estimate spread = q.bootstrap(fromSamples, ev.samples(), ev.calibration().rows(), Math.max(2, draws / 2),
-                    Seeds.derive(seed, "calibration-spread"), false, true);
+                    Seeds.derive(seed, "calibration-spread"), false, true, ev.toTokenShares());
             calibration.put("spread_sd", domains.toMap(spread.sd()));
             calibration.put("spread_estimator", fromSamples.id());
         }

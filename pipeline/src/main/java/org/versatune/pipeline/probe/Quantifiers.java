@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * Estimators of the domain shares behind the probe's samples (quantification, as in QuaPy's taxonomy), from
@@ -318,7 +319,13 @@ public final class Quantifiers {
      * the calibration rows (when {@code calibration}), and estimates again.
      */
     public Estimate bootstrap(Method m, Labels s, Calibration cal, int draws, long seed, boolean samples, boolean calibration) {
-        double[] point = estimate(m, s, cal);
+        return bootstrap(m, s, cal, draws, seed, samples, calibration, UnaryOperator.identity());
+    }
+
+    /** The same with every estimate, the point's and each draw's, passed through {@code to} (e.g. unit to token shares). */
+    public Estimate bootstrap(Method m, Labels s, Calibration cal, int draws, long seed, boolean samples, boolean calibration,
+                              UnaryOperator<double[]> to) {
+        double[] point = to.apply(estimate(m, s, cal));
         List<int[]> byDomain = new ArrayList<>();
         if (cal != null) {
             for (int i = 0; i < k; i++) {
@@ -348,7 +355,7 @@ public final class Quantifiers {
                 }
                 cd = new Calibration(truth, cal.labels().pick(idx));
             }
-            return estimate(m, sd, cd);
+            return to.apply(estimate(m, sd, cd));
         });
         return summarise(point, got);
     }

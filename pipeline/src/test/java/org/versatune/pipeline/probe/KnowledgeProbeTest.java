@@ -111,6 +111,34 @@ class KnowledgeProbeTest {
         assertThat(ProbeDistributionFile.parse(good, d, "corrected", "good").sharesForWeights(false)[0]).isCloseTo(0.3, within(0.01));
     }
 
+    /**
+     * Under a packed layout the samples open documents: their shares become token shares through the reference's mean
+     * document lengths, point and interval alike, and the document shares are kept beside them.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void samplesThatOpenDocumentsAreTurnedIntoTokenSharesByDocumentLength() {
+        Domains d = Domains.of("a", "b");
+        Config probe = S.with("probe.interval-draws", 200).with("probe.estimator", "raw").section("probe");
+        Quantifiers.Labels samples = QuantifiersTest.labels(new int[]{600, 1400, 0}, QuantifiersTest.ONE_HOT);
+        // raw document shares 0.3 / 0.7; documents of 100 and 300 tokens: 30 / (30 + 210) = 0.125 of the tokens
+        Map<String, Object> packed = ProbeDistribution.build(d, new ProbeDistribution.Evidence(samples, null, null, null, null,
+                null, true, new double[]{100, 300}), probe, 1).toJson();
+        Map<String, Object> raw = ((Map<String, Map<String, Object>>) packed.get("estimates")).get("raw");
+        assertThat((Map<String, Double>) raw.get("shares")).hasEntrySatisfying("a", v -> assertThat(v).isCloseTo(0.125, within(1e-12)));
+        assertThat((Map<String, Double>) raw.get("document_shares")).hasEntrySatisfying("a", v -> assertThat(v).isCloseTo(0.3, within(1e-12)));
+        assertThat((String) raw.get("shares_of")).startsWith("tokens (the samples open documents");
+        // every draw is converted: the interval surrounds the converted point, far from the document share
+        assertThat((Map<String, Double>) raw.get("high")).hasEntrySatisfying("a", v -> assertThat(v).isBetween(0.125, 0.2));
+        assertThat((Map<String, Double>) raw.get("low")).hasEntrySatisfying("a", v -> assertThat(v).isBetween(0.08, 0.125));
+        // no lengths (no reference text): document shares, and said so
+        Map<String, Object> unread = ((Map<String, Map<String, Object>>) ProbeDistribution.build(d, new ProbeDistribution.Evidence(
+                samples, null, null, null, null, null, true, null), probe, 1).toJson().get("estimates")).get("raw");
+        assertThat((Map<String, Double>) unread.get("shares")).hasEntrySatisfying("a", v -> assertThat(v).isCloseTo(0.3, within(1e-12)));
+        assertThat((String) unread.get("shares_of")).startsWith("documents");
+        assertThat(unread).doesNotContainKey("document_shares");
+    }
+
     /** The first-token estimate, when there is one and it is the default, is what compose reads. */
     @Test
     @SuppressWarnings("unchecked")
