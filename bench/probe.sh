@@ -12,7 +12,9 @@
 #   conf/base.conf on the mixes below, trained here (resumable, about 60-80 minutes each). The third round's layouts
 #   (bench/probe.md): packed = GPT-2-shaped, packed-eos; llama = Llama-shaped, document-bos; with BASES including
 #   llama, that base is also exported as a Hugging Face folder, imported back and probed on the same samples (the
-#   round trip). PROBE_SAMPLES (default 2000). Truth: the mix each base realised (its stats.json), else the one asked.
+#   round trip). The fourth round (bench/probe.md): packed-sections = packed on the text cut into sections of at most
+#   800 characters (bench/sections.py, made once in bench/work/probe/sections/); llama trains and is probed on that
+#   text too. PROBE_SAMPLES (default 2000). Truth: the mix each base realised (its stats.json), else the one asked.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data="$(cd "${1:?usage: bench/probe.sh DATA_DIR CLASSIFIER_DIR}" && pwd)"
@@ -28,30 +30,39 @@ declare -A MIX=(
   [heldout]="science=0.35,finance=0.25,medicine=0.15,code=0.10,general=0.10,law=0.05"
   [packed]="law=0.20,medicine=0.05,finance=0.10,science=0.25,code=0.15,general=0.25"
   [llama]="law=0.15,medicine=0.30,finance=0.20,science=0.05,code=0.20,general=0.10"
+  [packed-sections]="law=0.20,medicine=0.05,finance=0.10,science=0.25,code=0.15,general=0.25"
 )
 # what else each base's pretraining sets (conf/base.conf otherwise)
 declare -A SHAPE=(
   [skewed]="" [heldout]=""
   [packed]="--set versatune.lm.pretrain.layout=packed-eos"
+  [packed-sections]="--set versatune.lm.pretrain.layout=packed-eos"
   [llama]="--set versatune.lm.pretrain.layout=document-bos --set versatune.lm.model.family=llama --set versatune.lm.model.heads=6
            --set versatune.lm.model.llama.kv-heads=2 --set versatune.lm.model.llama.hidden=512"
 )
 declare -A BASE=([experiment]=bench/results/base [skewed]="$work/skewed/base" [heldout]="$work/heldout/base"
-                 [packed]="$work/packed/base" [llama]="$work/llama/base")
+                 [packed]="$work/packed/base" [llama]="$work/llama/base" [packed-sections]="$work/packed-sections/base")
+# the text each base trains on and is probed with: the pretraining folder, or its sections (fourth round)
+sections="$work/sections"
+declare -A TEXT=([llama]="$sections" [packed-sections]="$sections")
 bases="${BASES:-experiment skewed heldout}"
 for name in $bases; do
+  text="${TEXT[$name]:-$data/pretrain}"
+  if [ "$text" = "$sections" ] && [ ! -f "$sections.done" ]; then
+    python3 bench/sections.py "$data/pretrain" "$sections" 800 && touch "$sections.done"
+  fi
   if [ "$name" != experiment ]; then
-    VERSATUNE_JAVA_OPTS="$opts" ./versatune pretrain --conf conf/base.conf --input "$data/pretrain" --mix "${MIX[$name]}" \
+    VERSATUNE_JAVA_OPTS="$opts" ./versatune pretrain --conf conf/base.conf --input "$text" --mix "${MIX[$name]}" \
       --output "${BASE[$name]}" --resume ${SHAPE[$name]}
   fi
   # a probe that finished in an earlier session is kept (a re-run resumes; it never overwrites a finished output)
   [ -f "$work/$name/probe-$samples/distribution.json" ] || \
   VERSATUNE_JAVA_OPTS="$opts" ./versatune probe --model "${BASE[$name]}" --classifier "$clf" --samples "$samples" \
-    --calibration "$data/pretrain" --output "$work/$name/probe-$samples"
+    --calibration "$text" --output "$work/$name/probe-$samples"
   # the first-token estimate again from the held-out documents alone (the same samples)
   [ -f "$work/$name/probe-$samples-heldout-reference/distribution.json" ] || \
   VERSATUNE_JAVA_OPTS="$opts" ./versatune probe --model "${BASE[$name]}" --classifier "$clf" \
-    --samples-input "$work/$name/probe-$samples"/samples/domain=*/*.parquet --calibration "$data/pretrain" \
+    --samples-input "$work/$name/probe-$samples"/samples/domain=*/*.parquet --calibration "$text" \
     --set versatune.probe.first-token.include-trained=false --output "$work/$name/probe-$samples-heldout-reference"
   if [ "$name" = llama ] && [ ! -f "$work/llama/probe-$samples-imported/distribution.json" ]; then
     # the round trip: out as a Hugging Face folder, back in (an import records no layout: it is named), the same samples
@@ -62,16 +73,20 @@ for name in $bases; do
     # who made the base would, so both copies calibrate on the same held-out documents
     cp "${BASE[llama]}/pretrain-documents.json" "$work/llama/imported/"
     VERSATUNE_JAVA_OPTS="$opts" ./versatune probe --model "$work/llama/imported" --classifier "$clf" \
-      --samples-input "$work/llama/probe-$samples"/samples/domain=*/*.parquet --calibration "$data/pretrain" \
+      --samples-input "$work/llama/probe-$samples"/samples/domain=*/*.parquet --calibration "$text" \
       --set versatune.probe.layout=document-bos --output "$work/llama/probe-$samples-imported"
   fi
 done
 out="bench/results/probe-$(date -u +%Y%m%dT%H%M%SZ).json"
-mixes=""; dirs=""
-for name in $bases; do mixes="$mixes $name=${MIX[$name]}"; dirs="$dirs $name=${BASE[$name]}"; done
-python3 - "$work" "$out" "$samples" "$bases" "$mixes" "$dirs" <<'PY'
+mixes=""; dirs=""; sectioned=""
+for name in $bases; do
+  mixes="$mixes $name=${MIX[$name]}"; dirs="$dirs $name=${BASE[$name]}"
+  [ -n "${TEXT[$name]:-}" ] && sectioned="$sectioned $name"
+done
+python3 - "$work" "$out" "$samples" "$bases" "$mixes" "$dirs" "$sectioned" <<'PY'
 import json, os, sys
 work, out, n, bases = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4].split()
+sectioned = sys.argv[7].split()
 mixes = dict(m.split("=", 1) for m in sys.argv[5].split())
 dirs = dict(m.split("=", 1) for m in sys.argv[6].split())
 res = {"command": "BASES=\"" + " ".join(bases) + "\" bench/probe.sh DATA_DIR CLASSIFIER_DIR", "samples": n, "bases": {}}
@@ -104,6 +119,8 @@ for name in bases:
         imp = json.load(open(f"{work}/llama/probe-{n}-imported/distribution.json"))["estimates"]
         trip = {m: max(abs(imp[m]["shares"][k] - e["shares"][k]) for k in truth) for m, e in d["estimates"].items() if m in imp}
     res["bases"][name] = {"mix": truth, "mix_asked": asked, "truth": "realised" if realised else "asked", "model": base,
+                          "text": "DATA_DIR/pretrain cut into sections of at most 800 characters (bench/sections.py)"
+                                  if name in sectioned else "DATA_DIR/pretrain",
                           "round_trip_max_abs_difference": trip,
                           "labelled_share": d["trust"]["labelled_share"], "estimator": d["estimator"],
                           "trust": d["trust"], "estimates": est,
