@@ -21,8 +21,11 @@ import static org.bytedeco.openblas.global.openblas_nolapack.cblas_sgemv;
 
 /**
  * C = A·W or C = A·W^T (beta 0 or 1) with A and C fp32 and W stored in BF16, for products of a few rows (generation):
- * W is widened a chunk at a time (at most {@link #CHUNK_OUT} outputs, 256 KB of fp32 in all) into
- * a scratch buffer of the thread's own that stays in its core's cache, and each chunk is one single-threaded BLAS call.
+ * W is widened a chunk at a time (256 KB of fp32 at most) into a scratch buffer of the thread's own that stays in its
+ * core's cache, and each chunk is one single-threaded BLAS call. Up to {@link #VECTOR_ROWS} rows the products are
+ * matrix-vector products that stream the weights, and a chunk is the longest contiguous runs of W the buffer holds
+ * (whole rows of W^T, rows of W up to {@link #WIDE_OUT} values): the hardware prefetcher then keeps up, where runs of
+ * 128 values (256 bytes) left the head's product waiting on memory at half the rate.
  * The weights are read from memory once, in 16 bits; widening a whole block first writes it out in 32 bits and reads it
  * back, three times the traffic of a product that is bound by memory. Chunks follow from the shapes alone, each output
  * column is computed by one thread in a fixed order, so the values do not depend on the thread count.
@@ -40,9 +43,12 @@ final class Bf16Gemm {
     /**
      * Inputs (the inner dimension) per chunk of {@link #CHUNK_OUT} outputs; narrower chunks take more, to the same
      * 256 KB. 512 x 128 was the fastest of 128 x 512, 256 x 256, 512 x 128 and 64 x 1024 on the Qwen2.5-0.5B shape at
-     * 8 and at 64 rows (bench/hf-import.md).
+     * 8 and at 64 rows (bench/hf-import.md); since 2026-12-08 it serves products of more than {@link #VECTOR_ROWS} rows
+     * (sgemm's), for which whole-row chunks of the head were slower.
      */
     static final int CHUNK_IN = 128;
+    /** At most this many outputs per chunk of W's columns in matrix-vector products ({@link #wideChunkOut}). */
+    static final int WIDE_OUT = 2048;
     private static final int MAX_IN = 2048;
     /** Up to this many rows, a chunk's product is a matrix-vector product per row ({@link #product}). */
     static final int VECTOR_ROWS = 16;
@@ -57,6 +63,25 @@ final class Bf16Gemm {
     static int chunkOut(int n) {
         int chunks = Math.max(1, Math.max((n + CHUNK_OUT - 1) / CHUNK_OUT, Math.min(4, n / 64)));
         return ((n + chunks - 1) / chunks + 3) & ~3;
+    }
+
+    /**
+     * Outputs per chunk of W^T (W's rows are the outputs): whole rows up to {@link #MAX_IN} inputs, as many as fill the
+     * scratch buffer, so that each chunk is one contiguous run of memory that the hardware prefetcher streams; at most
+     * {@link #chunkOut} and a multiple of 4.
+     */
+    static int rowChunkOut(int n, int k) {
+        return Math.max(4, Math.min(chunkOut(n), CHUNK_OUT * CHUNK_IN / even(Math.min(k, MAX_IN))) & ~3);
+    }
+
+    /**
+     * Outputs per chunk of W (W's columns are the outputs) for matrix-vector products: runs of up to {@link #WIDE_OUT}
+     * values of each row, longer for the prefetcher than {@link #chunkOut}'s, in a multiple of 4 chunks (even work for
+     * 2 or 4 threads); a multiple of 4.
+     */
+    static int wideChunkOut(int n) {
+        int chunks = Math.max(4, ((n + WIDE_OUT - 1) / WIDE_OUT + 3) & ~3);
+        return Math.max(4, ((n + chunks - 1) / chunks + 3) & ~3);
     }
 
     /** Inputs per chunk of {@code cw} outputs: the chunk fills the scratch buffer; a multiple of 4. */
@@ -95,8 +120,11 @@ final class Bf16Gemm {
             throw new IllegalArgumentException(m + " rows: BF16 chunk products take at most " + Scratch.MAX_ROWS);
         }
         Source src = new Source(w);
-        int cw = chunkOut(n);
-        int kcMax = chunkIn(cw);
+        // matrix-vector products (few rows) stream the weights: chunks of long contiguous runs; sgemm's (more rows)
+        // keep the shape they were tuned with
+        boolean vector = m <= VECTOR_ROWS;
+        int cw = !vector ? chunkOut(n) : tw ? rowChunkOut(n, k) : wideChunkOut(n);
+        int kcMax = vector && tw ? Math.min(k, MAX_IN) : chunkIn(cw);
         if (tw) {
             // W's rows are C's columns: a chunk is a block of rows, permuted along the inputs like A's copy
             INDArray ap = permutedColumns(a, k, kcMax);
@@ -250,11 +278,11 @@ final class Bf16Gemm {
         final LongBuffer chunkLongs = new LongPointer(chunk).capacity(FLOATS / 2).asBuffer();
         final FloatPointer out = new FloatPointer((long) MAX_ROWS * CHUNK_OUT);
         final FloatBuffer outFloats = out.capacity((long) MAX_ROWS * CHUNK_OUT).asBuffer();
-        final long[] in = new long[Math.max(CHUNK_OUT, MAX_IN) / 4];
+        final long[] in = new long[Math.max(WIDE_OUT, MAX_IN) / 4];
         final long[] lo = new long[in.length];
         final long[] hi = new long[in.length];
-        final float[] row = new float[CHUNK_OUT];
-        final float[] back = new float[CHUNK_OUT];
+        final float[] row = new float[WIDE_OUT];
+        final float[] back = new float[WIDE_OUT];
 
         static Scratch get() {
             return MINE.get();

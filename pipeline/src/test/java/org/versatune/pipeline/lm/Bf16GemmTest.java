@@ -23,9 +23,10 @@ class Bf16GemmTest {
     void matchesTheWidenedProductInEveryShapeAndAlignment() {
         Random rnd = new Random(7);
         // sgemv rows (up to 16) and sgemm rows, one and several input chunks (beta carried across them), a full
-        // scratch of 128 rows
+        // scratch of 128 rows; matrix-vector chunks of whole rows of W^T over two input chunks, and of W's rows wider
+        // than one chunk of 2,048
         int[][] shapes = {{1, 5, 3}, {3, 1030, 131}, {8, 896, 259}, {64, 130, 1027}, {2, 4, 4}, {5, 517, 7},
-                {40, 2100, 300}, {128, 300, 2100}};
+                {40, 2100, 300}, {128, 300, 2100}, {4, 4102, 37}, {6, 300, 5003}};
         for (int[] s : shapes) {
             int m = s[0], k = s[1], n = s[2];
             for (boolean tw : new boolean[]{false, true}) {
@@ -49,6 +50,20 @@ class Bf16GemmTest {
                 }
             }
         }
+    }
+
+    @Test
+    void matrixVectorChunksAreLongContiguousRunsAndEvenWork() {
+        // the Qwen2.5-0.5B head: whole rows of 896 inputs, as many as 256 KB holds (73), a multiple of 4
+        assertThat(Bf16Gemm.rowChunkOut(151_936, 896)).isEqualTo(72);
+        // Llama-3.1-8B's head: rows of 4,096 inputs are read in halves of 2,048, 32 rows a chunk
+        assertThat(Bf16Gemm.rowChunkOut(128_256, 4096)).isEqualTo(32);
+        // never wider than the sgemm chunk for a narrow matrix
+        assertThat(Bf16Gemm.rowChunkOut(40, 8)).isEqualTo(Bf16Gemm.chunkOut(40));
+        // the fused gate/up product (9,728 outputs): 8 chunks of 1,216 (5 would be enough; 8 keeps 2 or 4 threads even)
+        assertThat(Bf16Gemm.wideChunkOut(9728)).isEqualTo(1216);
+        assertThat(Bf16Gemm.wideChunkOut(896)).isEqualTo(224);
+        assertThat(Bf16Gemm.chunkIn(1216)).isEqualTo(52);
     }
 
     @Test
