@@ -179,6 +179,40 @@ final class RowKernels {
         });
     }
 
+    /** Columns per block of {@link #swiglu}: enough work per task for the pool, several blocks for the threads. */
+    static final int SWIGLU_COLUMNS = 512;
+
+    /**
+     * out = silu(gate) up for each row of u [rows, 2h] (gate its first h columns, up the rest; fp32, contiguous), in
+     * the order and precision of the ND4J ops it replaces: (sigmoid(gate) gate) up, each step rounded to fp32. Columns
+     * are spread over the threads in fixed blocks (a few rows are too little work to split by row); four ND4J ops on
+     * strided views and an allocation, on one thread, before.
+     */
+    static void swiglu(INDArray u, INDArray out, int h) {
+        Rows in = new Rows(u);
+        Rows o = new Rows(out);
+        if (in.f == null || o.f == null || in.d != 2 * h || o.d != h || u.size(0) != out.size(0)) {
+            throw new IllegalArgumentException("swiglu needs fp32 u [rows, 2h] and out [rows, h], h = " + h + ", got "
+                    + u.shapeInfoToString() + " and " + out.shapeInfoToString());
+        }
+        int rows = (int) u.size(0);
+        parallelBlocks(h, SWIGLU_COLUMNS, (block, from, to) -> {
+            int w = to - from;
+            float[] gate = new float[w];
+            float[] up = new float[w];
+            for (int r = 0; r < rows; r++) {
+                in.f.get(in.off + r * in.d + from, gate, 0, w);
+                in.f.get(in.off + r * in.d + h + from, up, 0, w);
+                for (int j = 0; j < w; j++) {
+                    float g = gate[j];
+                    float sig = 1f / (1f + (float) Math.exp(-g));
+                    gate[j] = sig * g * up[j];
+                }
+                o.f.put(o.off + r * o.d + from, gate, 0, w);
+            }
+        });
+    }
+
     /**
      * Attention of one new position for every row: query head h of {@code qkv} [rows, (heads + 2 kv) dh] (fp32,
      * contiguous) against key/value head h / (heads / kv) of the caches [rows, kv, positions, dh] at positions 0..pos:

@@ -1048,7 +1048,9 @@ public final class TransformerLm {
             stepNorm(c.x, p.ln2G, p.ln2B, c.xhat, c.rstd, c.hBuf, rowKernels);
             mm(c.hBuf, false, p.w1, false, c.u, 0);
             addBias(c.u, p.b1);
-            if (cfg.llama() != null) {
+            if (cfg.llama() != null && rowKernels) {
+                RowKernels.swiglu(c.u, c.s, cfg.hidden());
+            } else if (cfg.llama() != null) {
                 swiglu(c.u, c.s);
             } else {
                 activation(c.u, c.s);
