@@ -23,9 +23,10 @@ import static org.bytedeco.openblas.global.openblas_nolapack.cblas_sgemv;
  * C = A·W or C = A·W^T (beta 0 or 1) with A and C fp32 and W stored in BF16, for products of a few rows (generation):
  * W is widened a chunk at a time (256 KB of fp32 at most) into a scratch buffer of the thread's own that stays in its
  * core's cache, and each chunk is one single-threaded BLAS call. Up to {@link #VECTOR_ROWS} rows the products are
- * matrix-vector products that stream the weights, and a chunk is the longest contiguous runs of W the buffer holds
- * (whole rows of W^T, rows of W up to {@link #WIDE_OUT} values): the hardware prefetcher then keeps up, where runs of
- * 128 values (256 bytes) left the head's product waiting on memory at half the rate.
+ * matrix-vector products that stream the weights, and a chunk is the longest contiguous runs of W the buffer holds:
+ * whole rows of W^T; whole rows of a W of at most {@link #WIDE_OUT} columns, its inputs cut into {@link #K_PARTS}
+ * ranges for the threads; else runs of at most {@link #WIDE_OUT} of each row. The hardware prefetcher then keeps up,
+ * where runs of 128 to 512 values (256 bytes to 1 KB) left the products waiting on memory at half the rate or less.
  * The weights are read from memory once, in 16 bits; widening a whole block first writes it out in 32 bits and reads it
  * back, three times the traffic of a product that is bound by memory. Chunks follow from the shapes alone, each output
  * column is computed by one thread in a fixed order, so the values do not depend on the thread count.
@@ -50,6 +51,11 @@ final class Bf16Gemm {
     /** At most this many outputs per chunk of W's columns in matrix-vector products ({@link #wideChunkOut}). */
     static final int WIDE_OUT = 2048;
     private static final int MAX_IN = 2048;
+    /**
+     * Input ranges of a matrix-vector product over a W of at most {@link #WIDE_OUT} columns: fixed by the shape, so
+     * the sum's order does not depend on the threads; 4 keeps 2 or 4 threads evenly busy.
+     */
+    static final int K_PARTS = 4;
     /** Up to this many rows, a chunk's product is a matrix-vector product per row ({@link #product}). */
     static final int VECTOR_ROWS = 16;
 
@@ -75,7 +81,8 @@ final class Bf16Gemm {
     }
 
     /**
-     * Outputs per chunk of W (W's columns are the outputs) for matrix-vector products: runs of up to {@link #WIDE_OUT}
+     * Outputs per chunk of a W (W's columns are the outputs) wider than {@link #WIDE_OUT} for matrix-vector products
+     * (narrower ones are read in whole rows): runs of up to {@link #WIDE_OUT}
      * values of each row, longer for the prefetcher than {@link #chunkOut}'s, in a multiple of 4 chunks (even work for
      * 2 or 4 threads); a multiple of 4.
      */
@@ -140,6 +147,27 @@ final class Bf16Gemm {
                             k0 == 0 ? beta : 1.0, (FloatPointer) NdThreads.at(c, from), NdThreads.ld(c));
                 }
             });
+        } else if (vector && n <= WIDE_OUT) {
+            // W's columns are C's and few: a chunk is whole rows of W, one contiguous run; the inputs are cut into
+            // K_PARTS fixed ranges (the threads' share of the work), whose partial products are summed in order
+            int ld = even(n);
+            int rowsPer = Scratch.FLOATS / ld;
+            FloatPointer parts = Scratch.get().parts((long) K_PARTS * m * ld);
+            RowKernels.parallelBlocks(K_PARTS, 1, (p, x, y) -> {
+                Scratch s = Scratch.get();
+                int k0 = (int) ((long) k * p / K_PARTS);
+                int k1 = (int) ((long) k * (p + 1) / K_PARTS);
+                FloatPointer out = new FloatPointer(parts).position((long) p * m * ld);
+                for (int r0 = k0; r0 < k1; r0 += rowsPer) {
+                    int kc = Math.min(rowsPer, k1 - r0);
+                    for (int i = 0; i < kc; i++) {
+                        src.widen((long) (r0 + i) * src.ld, n, s, i * ld);
+                    }
+                    product(m, n, kc, (FloatPointer) NdThreads.at(a, r0), NdThreads.ld(a), s.chunk, ld, false,
+                            r0 == k0 ? 0.0 : 1.0, out, ld);
+                }
+            });
+            sumParts(c, parts, m, n, k, ld, beta != 0);
         } else {
             // W's columns are C's: a chunk is a block of columns, computed permuted into scratch and put back in place
             RowKernels.parallelBlocks(n, cw, (t, from, to) -> {
@@ -185,6 +213,33 @@ final class Bf16Gemm {
         }
         a.position(a0);
         c.position(c0);
+    }
+
+    /** C = (C +) the K_PARTS partial products (permuted columns, ld floats a row; none for an empty range), in order. */
+    private static void sumParts(INDArray c, FloatPointer parts, int m, int n, int k, int ld, boolean add) {
+        long ldc = NdThreads.ld(c);
+        FloatBuffer cb = buffer(c, (m - 1) * ldc + c.size(1));
+        FloatBuffer pb = parts.capacity((long) K_PARTS * m * ld).asBuffer();
+        float[] row = new float[n];
+        float[] sum = new float[n];
+        for (int r = 0; r < m; r++) {
+            int at = (int) (r * ldc);
+            if (add) {
+                cb.get(at, sum, 0, n);
+            } else {
+                Arrays.fill(sum, 0f);
+            }
+            for (int p = 0; p < K_PARTS; p++) {
+                if ((long) k * p / K_PARTS == (long) k * (p + 1) / K_PARTS) {
+                    continue;
+                }
+                pb.get((p * m + r) * ld, row, 0, n);
+                for (int x = 0; x < n; x++) {
+                    sum[x] += row[permuted(x, n)];
+                }
+            }
+            cb.put(at, sum, 0, n);
+        }
     }
 
     private static int even(int x) {
@@ -284,8 +339,18 @@ final class Bf16Gemm {
         final float[] row = new float[WIDE_OUT];
         final float[] back = new float[WIDE_OUT];
 
+        private FloatPointer parts;
+
         static Scratch get() {
             return MINE.get();
+        }
+
+        /** The calling thread's buffer of partial products, at least {@code floats} long (grown as needed). */
+        FloatPointer parts(long floats) {
+            if (parts == null || parts.capacity() < floats) {
+                parts = new FloatPointer(floats);
+            }
+            return parts;
         }
 
         /** C[:, from, from + width) = (or +=) the permuted products in {@link #out}. */

@@ -24,9 +24,9 @@ class Bf16GemmTest {
         Random rnd = new Random(7);
         // sgemv rows (up to 16) and sgemm rows, one and several input chunks (beta carried across them), a full
         // scratch of 128 rows; matrix-vector chunks of whole rows of W^T over two input chunks, and of W's rows wider
-        // than one chunk of 2,048
+        // than one chunk of 2,048; inputs cut into four ranges (some empty)
         int[][] shapes = {{1, 5, 3}, {3, 1030, 131}, {8, 896, 259}, {64, 130, 1027}, {2, 4, 4}, {5, 517, 7},
-                {40, 2100, 300}, {128, 300, 2100}, {4, 4102, 37}, {6, 300, 5003}};
+                {40, 2100, 300}, {128, 300, 2100}, {4, 4102, 37}, {6, 300, 5003}, {3, 2, 9}, {8, 4864, 896}};
         for (int[] s : shapes) {
             int m = s[0], k = s[1], n = s[2];
             for (boolean tw : new boolean[]{false, true}) {
@@ -62,7 +62,8 @@ class Bf16GemmTest {
         assertThat(Bf16Gemm.rowChunkOut(40, 8)).isEqualTo(Bf16Gemm.chunkOut(40));
         // the fused gate/up product (9,728 outputs): 8 chunks of 1,216 (5 would be enough; 8 keeps 2 or 4 threads even)
         assertThat(Bf16Gemm.wideChunkOut(9728)).isEqualTo(1216);
-        assertThat(Bf16Gemm.wideChunkOut(896)).isEqualTo(224);
+        // Llama-3.1-8B's fused gate/up (28,672 outputs): 16 chunks of 1,792
+        assertThat(Bf16Gemm.wideChunkOut(28_672)).isEqualTo(1792);
         assertThat(Bf16Gemm.chunkIn(1216)).isEqualTo(52);
     }
 
