@@ -98,8 +98,12 @@ public final class PremiseMapReport {
             lo = Math.min(lo, x);
             hi = Math.max(hi, x);
         }
-        // claims side by side at each point, so that intervals of similar claims do not hide one another
-        double dodge = Math.max(hi - lo, 0.5) * 0.012;
+        // a margin on either side (a single point's axis has no width of its own), and the claims side by side at
+        // each point so that intervals of similar claims do not hide one another
+        double pad = Math.max(0.1 * (hi - lo), 0.15);
+        c.getStyler().setXAxisMin(lo - pad);
+        c.getStyler().setXAxisMax(hi + pad);
+        double dodge = (hi - lo + 2 * pad) * 0.01;
         for (int k = 0; k < claims.size(); k++) {
             String claim = claims.get(k);
             List<Double> xs = new ArrayList<>(), ys = new ArrayList<>(), err = new ArrayList<>();
@@ -123,7 +127,7 @@ public final class PremiseMapReport {
             line.setLineStyle(SeriesLines.DASH_DASH);
             line.setLineColor(ExperimentReport.PALETTE[claims.indexOf(t.claim()) % ExperimentReport.PALETTE.length]);
         }
-        XYSeries zero = c.addSeries("no difference", new double[]{lo, hi}, new double[]{0, 0});
+        XYSeries zero = c.addSeries("no difference", new double[]{lo - pad, hi + pad}, new double[]{0, 0});
         zero.setMarker(SeriesMarkers.NONE);
         zero.setLineColor(ExperimentReport.PALETTE[ExperimentReport.PALETTE.length - 1]);
         return c;
