@@ -12,9 +12,9 @@
 #   conf/base.conf on the mixes below, trained here (resumable, about 60-80 minutes each). The third round's layouts
 #   (bench/probe.md): packed = GPT-2-shaped, packed-eos; llama = Llama-shaped, document-bos; with BASES including
 #   llama, that base is also exported as a Hugging Face folder, imported back and probed on the same samples (the
-#   round trip). The fourth round (bench/probe.md): packed-sections = packed on the text cut into sections of at most
-#   800 characters (bench/sections.py, made once in bench/work/probe/sections/); llama trains and is probed on that
-#   text too. PROBE_SAMPLES (default 2000). Truth: the mix each base realised (its stats.json), else the one asked.
+#   round trip). The fourth round (bench/probe.md): packed-sections and llama-sections = packed and llama on the text
+#   cut into sections of at most 800 characters (bench/sections.py, made once in bench/work/probe/sections/), each in
+#   its own folder (llama-sections also makes the round trip). PROBE_SAMPLES (default 2000). Truth: the mix each base realised (its stats.json), else the one asked.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data="$(cd "${1:?usage: bench/probe.sh DATA_DIR CLASSIFIER_DIR}" && pwd)"
@@ -31,6 +31,7 @@ declare -A MIX=(
   [packed]="law=0.20,medicine=0.05,finance=0.10,science=0.25,code=0.15,general=0.25"
   [llama]="law=0.15,medicine=0.30,finance=0.20,science=0.05,code=0.20,general=0.10"
   [packed-sections]="law=0.20,medicine=0.05,finance=0.10,science=0.25,code=0.15,general=0.25"
+  [llama-sections]="law=0.15,medicine=0.30,finance=0.20,science=0.05,code=0.20,general=0.10"
 )
 # what else each base's pretraining sets (conf/base.conf otherwise)
 declare -A SHAPE=(
@@ -39,12 +40,15 @@ declare -A SHAPE=(
   [packed-sections]="--set versatune.lm.pretrain.layout=packed-eos"
   [llama]="--set versatune.lm.pretrain.layout=document-bos --set versatune.lm.model.family=llama --set versatune.lm.model.heads=6
            --set versatune.lm.model.llama.kv-heads=2 --set versatune.lm.model.llama.hidden=512"
+  [llama-sections]="--set versatune.lm.pretrain.layout=document-bos --set versatune.lm.model.family=llama --set versatune.lm.model.heads=6
+           --set versatune.lm.model.llama.kv-heads=2 --set versatune.lm.model.llama.hidden=512"
 )
 declare -A BASE=([experiment]=bench/results/base [skewed]="$work/skewed/base" [heldout]="$work/heldout/base"
-                 [packed]="$work/packed/base" [llama]="$work/llama/base" [packed-sections]="$work/packed-sections/base")
+                 [packed]="$work/packed/base" [llama]="$work/llama/base" [packed-sections]="$work/packed-sections/base"
+                 [llama-sections]="$work/llama-sections/base")
 # the text each base trains on and is probed with: the pretraining folder, or its sections (fourth round)
 sections="$work/sections"
-declare -A TEXT=([llama]="$sections" [packed-sections]="$sections")
+declare -A TEXT=([llama-sections]="$sections" [packed-sections]="$sections")
 bases="${BASES:-experiment skewed heldout}"
 for name in $bases; do
   text="${TEXT[$name]:-$data/pretrain}"
@@ -64,17 +68,17 @@ for name in $bases; do
   VERSATUNE_JAVA_OPTS="$opts" ./versatune probe --model "${BASE[$name]}" --classifier "$clf" \
     --samples-input "$work/$name/probe-$samples"/samples/domain=*/*.parquet --calibration "$text" \
     --set versatune.probe.first-token.include-trained=false --output "$work/$name/probe-$samples-heldout-reference"
-  if [ "$name" = llama ] && [ ! -f "$work/llama/probe-$samples-imported/distribution.json" ]; then
+  if [ "${name%-sections}" = llama ] && [ ! -f "$work/$name/probe-$samples-imported/distribution.json" ]; then
     # the round trip: out as a Hugging Face folder, back in (an import records no layout: it is named), the same samples
-    rm -rf "$work/llama/hf" "$work/llama/imported" "$work/llama/probe-$samples-imported"
-    ./versatune export --model "${BASE[llama]}" --output "$work/llama/hf"
-    ./versatune import --input "$work/llama/hf" --output "$work/llama/imported"
+    rm -rf "$work/$name/hf" "$work/$name/imported" "$work/$name/probe-$samples-imported"
+    ./versatune export --model "${BASE[$name]}" --output "$work/$name/hf"
+    ./versatune import --input "$work/$name/hf" --output "$work/$name/imported"
     # what the base trained on and held out is not part of a Hugging Face folder: kept beside the import, as a user
     # who made the base would, so both copies calibrate on the same held-out documents
-    cp "${BASE[llama]}/pretrain-documents.json" "$work/llama/imported/"
-    VERSATUNE_JAVA_OPTS="$opts" ./versatune probe --model "$work/llama/imported" --classifier "$clf" \
-      --samples-input "$work/llama/probe-$samples"/samples/domain=*/*.parquet --calibration "$text" \
-      --set versatune.probe.layout=document-bos --output "$work/llama/probe-$samples-imported"
+    cp "${BASE[$name]}/pretrain-documents.json" "$work/$name/imported/"
+    VERSATUNE_JAVA_OPTS="$opts" ./versatune probe --model "$work/$name/imported" --classifier "$clf" \
+      --samples-input "$work/$name/probe-$samples"/samples/domain=*/*.parquet --calibration "$text" \
+      --set versatune.probe.layout=document-bos --output "$work/$name/probe-$samples-imported"
   fi
 done
 out="bench/results/probe-$(date -u +%Y%m%dT%H%M%SZ).json"
@@ -115,8 +119,8 @@ for name in bases:
     model = os.path.join(dirs[name], "model.json")
     base = json.load(open(model)) if os.path.exists(model) else {}
     trip = None
-    if name == "llama":   # the same estimate from the exported and imported copy, per estimator
-        imp = json.load(open(f"{work}/llama/probe-{n}-imported/distribution.json"))["estimates"]
+    if name.startswith("llama"):   # the same estimate from the exported and imported copy, per estimator
+        imp = json.load(open(f"{work}/{name}/probe-{n}-imported/distribution.json"))["estimates"]
         trip = {m: max(abs(imp[m]["shares"][k] - e["shares"][k]) for k in truth) for m, e in d["estimates"].items() if m in imp}
     res["bases"][name] = {"mix": truth, "mix_asked": asked, "truth": "realised" if realised else "asked", "model": base,
                           "text": "DATA_DIR/pretrain cut into sections of at most 800 characters (bench/sections.py)"

@@ -22,7 +22,7 @@ def sections(doc, cap):
                 cur = ""
             out.append(para[:cut])
             para = para[cut:].lstrip(" ")
-        if not para:
+        if not para.strip():
             continue
         if cur and len(cur) + 1 + len(para) > cap:
             out.append(cur)

@@ -42,7 +42,7 @@ public final class MapCommand implements Callable<Integer> {
             if (eq <= 0 || eq == a.length() - 1) {
                 throw new IllegalArgumentException("--axis takes AXIS=DIR,DIR,..., not '" + a + "'");
             }
-            if (byAxis.put(a.substring(0, eq), List.of(a.substring(eq + 1).split(","))) != null) {
+            if (byAxis.put(a.substring(0, eq), List.of(a.substring(eq + 1).split(",", -1))) != null) {
                 throw new IllegalArgumentException("--axis " + a.substring(0, eq) + " given twice");
             }
         }

@@ -30,9 +30,10 @@ public record PremiseMap(List<Axis> axes, String method) {
 
     static final String METHOD = "Each point's claim interval is its summary.json's (seeds and items, t with n - 1 df); "
             + "its standard error is the half-width over that t quantile (1.96 for an items-only interval). The line is "
-            + "weighted least squares of the score difference on x with weights 1 / se^2; its covariance is scaled by "
-            + "chi^2 / (points - 2) where the points scatter more than their intervals say (never scaled down). A trend "
-            + "is claimed only when the slope's 95% interval excludes 0 and at least 3 points were fitted; the zero "
+            + "weighted least squares of the score difference on x with weights 1 / se^2; where the points scatter more "
+            + "than their intervals say, its covariance is scaled by chi^2 / (points - 2) and its intervals take Student's "
+            + "t with points - 2 degrees of freedom (else the normal quantile: the variances are the points' own). A "
+            + "trend is claimed only when the slope's 95% interval excludes 0 and at least 3 points were fitted; the zero "
             + "crossing's interval is the delta method's, and a crossing outside the measured x range is an extrapolation.";
 
     /** What an axis places its points by. */
@@ -85,11 +86,19 @@ public record PremiseMap(List<Axis> axes, String method) {
     /** Reads every point of every axis ({@code axes}: name -> folders, in order) and fits each claim along each. */
     public static PremiseMap read(Configuration conf, Map<String, List<String>> axes) {
         List<Axis> out = new ArrayList<>();
+        List<Kind> seen = new ArrayList<>();
         for (var e : axes.entrySet()) {
             Kind kind = Kind.of(e.getKey());
+            if (seen.contains(kind)) {
+                throw new IllegalArgumentException("axis '" + kind.name().toLowerCase() + "' given twice");
+            }
+            seen.add(kind);
             List<Point> points = new ArrayList<>();
             for (String folder : e.getValue()) {
-                points.add(point(conf, folder));
+                if (folder.isBlank()) {
+                    throw new IllegalArgumentException("axis '" + e.getKey() + "': an empty folder name in its list");
+                }
+                points.add(point(conf, folder.trim()));
             }
             out.add(new Axis(kind.name().toLowerCase(), kind.x, points, trends(kind, points)));
         }
@@ -102,8 +111,12 @@ public record PremiseMap(List<Axis> axes, String method) {
         for (Point p : points) {
             for (ExperimentSummary.Comparison c : p.claims()) {
                 ExperimentSummary.Interval i = c.scoreDifference();
-                byClaim.computeIfAbsent(c.claim(), k -> new ArrayList<>())
-                        .add(new double[]{kind.x(p), i.estimate(), standardError(i, c.seeds())});
+                double se = i == null ? Double.NaN : standardError(i, c.seeds());
+                if (!(se > 0)) {
+                    throw new IllegalArgumentException(p.folder() + "/summary.json: claim '" + c.claim()
+                            + "' has no score_difference interval of positive width");
+                }
+                byClaim.computeIfAbsent(c.claim(), k -> new ArrayList<>()).add(new double[]{kind.x(p), i.estimate(), se});
             }
         }
         List<Trend> out = new ArrayList<>();
@@ -128,9 +141,6 @@ public record PremiseMap(List<Axis> axes, String method) {
         int n = x.length;
         double s = 0, sx = 0, sxx = 0, sy = 0, sxy = 0;
         for (int i = 0; i < n; i++) {
-            if (!(se[i] > 0)) {
-                throw new IllegalArgumentException("claim '" + claim + "': point " + (i + 1) + " has no positive standard error (" + se[i] + ")");
-            }
             double w = 1 / (se[i] * se[i]);
             s += w;
             sx += w * x[i];
@@ -153,13 +163,15 @@ public record PremiseMap(List<Axis> axes, String method) {
         double va = scale * sxx / det;
         double vb = scale * s / det;
         double cab = -scale * sx / det;
-        double hb = Z * Math.sqrt(vb);
+        // estimated scatter: the intervals take t at the fit's degrees of freedom
+        double q = scale > 1 ? new TDistribution(n - 2).inverseCumulativeProbability(0.975) : Z;
+        double hb = q * Math.sqrt(vb);
         boolean trend = n >= 3 && (b - hb > 0 || b + hb < 0);
         if (!trend) {
             return new Trend(claim, n, a, b, b - hb, b + hb, chi2, scale, false, null, null, null, null);
         }
         double x0 = -a / b;
-        double h0 = Z * Math.sqrt((va + x0 * x0 * vb + 2 * x0 * cab) / (b * b));
+        double h0 = q * Math.sqrt((va + x0 * x0 * vb + 2 * x0 * cab) / (b * b));
         double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
         for (double v : x) {
             lo = Math.min(lo, v);
@@ -243,9 +255,9 @@ public record PremiseMap(List<Axis> axes, String method) {
     }
 
     private static long number(Map<String, Object> m, String field, String file) {
-        if (m.get(field) instanceof Number n) {
+        if (m.get(field) instanceof Number n && n.longValue() > 0) {
             return n.longValue();
         }
-        throw new IllegalArgumentException(file + ": field '" + field + "' is missing or not a number");
+        throw new IllegalArgumentException(file + ": field '" + field + "' is missing or not a positive number");
     }
 }

@@ -35,7 +35,12 @@ public final class PremiseMapReport {
     /** Writes the map's files into {@code dir}; refuses to replace an earlier map unless {@code overwrite}. */
     public static String write(Configuration conf, PremiseMap map, String dir, boolean overwrite) {
         System.setProperty("java.awt.headless", "true");
+        // nothing of an earlier map (or of any report kept in that folder) is replaced unless asked to
         OutputFiles.requireAbsent(conf, new Path(dir, JSON).toString(), overwrite);
+        OutputFiles.requireAbsent(conf, new Path(dir, "index.html").toString(), overwrite);
+        for (PremiseMap.Axis axis : map.axes()) {
+            OutputFiles.requireAbsent(conf, new Path(dir, "map-" + axis.name() + ".png").toString(), overwrite);
+        }
         try {
             Path root = new Path(dir);
             FileSystem fs = root.getFileSystem(conf);

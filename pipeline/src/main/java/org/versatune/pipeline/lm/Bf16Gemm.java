@@ -219,7 +219,7 @@ final class Bf16Gemm {
     private static void sumParts(INDArray c, FloatPointer parts, int m, int n, int k, int ld, boolean add) {
         long ldc = NdThreads.ld(c);
         FloatBuffer cb = buffer(c, (m - 1) * ldc + c.size(1));
-        FloatBuffer pb = parts.capacity((long) K_PARTS * m * ld).asBuffer();
+        FloatBuffer pb = new FloatPointer(parts).capacity((long) K_PARTS * m * ld).asBuffer();   // the cached buffer keeps its size
         float[] row = new float[n];
         float[] sum = new float[n];
         for (int r = 0; r < m; r++) {

@@ -261,6 +261,15 @@ public final class ProbeDistribution {
             trust = new Trust(false, reasons, trust.labelledShare(), trust.effectiveSampleSize(), trust.maxIntervalWidth(),
                     trust.calibration(), trust.minLabelledShare(), trust.maxIntervalWidthAllowed());
         }
+        if (ev.documentOpenings() && ev.documentLength() == null && !chosenId.equals(FIRST_TOKEN)) {
+            // what compose would read is a share of documents, whatever the estimator's own criteria say
+            List<String> reasons = new ArrayList<>(trust.reasons());
+            reasons.add("the model opens documents after its prefix (a packed layout) and no reference text gives the "
+                    + "documents' lengths, so the " + chosenId + " shares are document shares, not token shares: give "
+                    + "reference text of every domain (--calibration)");
+            trust = new Trust(false, reasons, trust.labelledShare(), trust.effectiveSampleSize(), trust.maxIntervalWidth(),
+                    trust.calibration(), trust.minLabelledShare(), trust.maxIntervalWidthAllowed());
+        }
         return new Result(domains, chosenId, fallback, chosen, counts, samples, unlabeled, estimates, notRun, calibration, trust);
     }
 

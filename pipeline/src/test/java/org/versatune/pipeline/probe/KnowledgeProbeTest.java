@@ -137,6 +137,13 @@ class KnowledgeProbeTest {
         assertThat((Map<String, Double>) unread.get("shares")).hasEntrySatisfying("a", v -> assertThat(v).isCloseTo(0.3, within(1e-12)));
         assertThat((String) unread.get("shares_of")).startsWith("documents");
         assertThat(unread).doesNotContainKey("document_shares");
+        // and the verdict says the shares compose would read are document shares
+        Map<String, Object> verdict = (Map<String, Object>) ProbeDistribution.build(d, new ProbeDistribution.Evidence(
+                samples, null, null, null, null, null, true, null), probe, 1).toJson().get("trust");
+        assertThat(verdict).containsEntry("verdict", "untrusted");
+        assertThat((List<String>) verdict.get("reasons")).anyMatch(r -> r.contains("document shares, not token shares"));
+        assertThat((List<String>) ((Map<String, Object>) packed.get("trust")).get("reasons"))
+                .noneMatch(r -> r.contains("document shares, not token shares"));
     }
 
     /** The first-token estimate, when there is one and it is the default, is what compose reads. */
