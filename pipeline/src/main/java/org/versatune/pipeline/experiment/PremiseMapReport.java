@@ -126,6 +126,9 @@ public final class PremiseMapReport {
         }
         for (int k = 0; k < axis.trends().size(); k++) {
             PremiseMap.Trend t = axis.trends().get(k);
+            if (t.points() < 3) {
+                continue;   // two points always lie on a line: drawing it would suggest a trend that is not read
+            }
             XYSeries line = c.addSeries(t.claim() + ": fit", new double[]{lo, hi},
                     new double[]{t.intercept() + t.slope() * lo, t.intercept() + t.slope() * hi});
             line.setMarker(SeriesMarkers.NONE);
