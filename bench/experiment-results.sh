@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 out="${1:?usage: bench/experiment-results.sh OUT RESULTS DATA_DIR}"
 res="${2:?usage: bench/experiment-results.sh OUT RESULTS DATA_DIR}"
 data="${3:?usage: bench/experiment-results.sh OUT RESULTS DATA_DIR}"
-rm -rf "$res" && mkdir -p "$res/probe" "$res/splits"
+# a size point keeps its base beside its results (bench/base.sh writes it there): everything else is replaced
+mkdir -p "$res" && find "$res" -mindepth 1 -maxdepth 1 ! -name base -exec rm -rf {} + && mkdir -p "$res/probe" "$res/splits"
 for f in results.csv results.json summary.json config.json stats.json oracle-weights.json; do
   [ -f "$out/$f" ] && cp "$out/$f" "$res"/
 done
